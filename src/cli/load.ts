@@ -1,0 +1,57 @@
+/**
+ * Loading what the user names on the command line: a playbook module and `-e` extra vars.
+ *
+ *   const pb = await loadPlaybook('playbooks/site.ts');
+ *   const extra = await loadExtraVars(['version=v1.32.11+k3s3', '@vars.yml', '{"replicas": 3}']);
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isPlaybook, type Playbook } from '../define/playbook.ts';
+import { ConfigError } from '../errors.ts';
+import { parseYamlStrict } from '../inventory/yaml-safe.ts';
+
+export async function loadPlaybook(path: string): Promise<Playbook> {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new ConfigError(`playbook not found: ${path}`, { hint: 'give the path of a .ts file whose default export is definePlaybook({...})' });
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`could not load playbook ${path}: ${(e as Error).message}`, { file: abs, hint: 'run `npx tsc --noEmit` to see type errors with their lines' });
+  }
+  if (!isPlaybook(mod.default)) throw new ConfigError(`${path} has no playbook as its default export`, { file: abs, hint: 'end the file with `export default definePlaybook({ plays: [...] })`' });
+  return mod.default;
+}
+
+/** `-e key=value` (string), `-e @file.yml|json`, or `-e '{"json": true}'`; later ones win. */
+export function loadExtraVars(specs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    if (spec.startsWith('@')) {
+      const file = spec.slice(1);
+      if (!existsSync(file)) throw new ConfigError(`extra vars file not found: ${file}`);
+      const data = parseYamlStrict(readFileSync(file, 'utf8'), file);
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`extra vars file ${file} must hold a mapping of variables`, { file });
+      Object.assign(out, data);
+    } else if (spec.trim().startsWith('{')) {
+      try {
+        Object.assign(out, JSON.parse(spec) as Record<string, unknown>);
+      } catch (e) {
+        throw new ConfigError(`-e ${spec}: not valid JSON: ${(e as Error).message}`);
+      }
+    } else {
+      for (const pair of splitPairs(spec)) {
+        const i = pair.indexOf('=');
+        if (i <= 0) throw new ConfigError(`-e ${pair}: expected key=value, @file or a JSON object`);
+        out[pair.slice(0, i)] = pair.slice(i + 1);
+      }
+    }
+  }
+  return out;
+}
+
+function splitPairs(spec: string): string[] {
+  return spec.includes('=') && /\s\w+=/.test(spec) ? spec.split(/\s+(?=\w+=)/) : [spec];
+}

@@ -1,0 +1,113 @@
+/**
+ * The command line: a thin shell over the engine, the inventory and the lab.
+ *
+ *   capstan run PLAYBOOK -i INVENTORY [--check] [--diff] [--limit P] [--tags T] [--forks N] [-e k=v] [--json] [-v]
+ *   capstan validate PLAYBOOK -i INVENTORY
+ *   capstan inventory -i INVENTORY --list | --graph | --host HOST
+ *   capstan explain HOST VAR -i INVENTORY
+ *   capstan facts HOST -i INVENTORY
+ *   capstan lab up [--nodes N] [--group NAME=COUNT] | inventory | down
+ *
+ * Exit codes (docs/exit-codes.md): 0 ok, 1 internal error, 2 a host failed, 4 a host was
+ * unreachable, 6 both, 5 invalid input (nothing was run), 130 interrupted.
+ */
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { ConfigError, isCapstanError } from '../errors.ts';
+import { ExitCode } from '../events.ts';
+import { createLogger } from '../log/logger.ts';
+import { runCommand, validateCommand, type RunArgs } from './run.ts';
+import { explainCommand, inventoryCommand } from './inventory.ts';
+import { factsCommand } from './facts.ts';
+import { labCommand } from './lab.ts';
+
+const out = (s: string) => void process.stdout.write(s);
+
+function common<T>(y: Argv<T>) {
+  return y
+    .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'inventory file (YAML, INI or TS); repeatable' })
+    .option('limit', { alias: 'l', type: 'string', describe: 'further limit the hosts (pattern or @file)' })
+    .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[], describe: 'key=value, @file.yml or JSON; highest precedence' })
+    .option('tags', { alias: 't', type: 'string', array: true, default: [] as string[], coerce: splitList })
+    .option('skip-tags', { type: 'string', array: true, default: [] as string[], coerce: splitList });
+}
+
+function ssh<T>(y: Argv<T>) {
+  return y
+    .option('host-key-policy', { type: 'string', choices: ['strict', 'accept-new'], describe: 'unknown host keys: refuse (strict, default) or trust and record' })
+    .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
+    .option('connect-timeout', { type: 'number', describe: 'seconds to connect and authenticate' });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.ok;
+  const cli = yargs(argv)
+    .scriptName('capstan')
+    .strict()
+    .option('verbose', { alias: 'v', type: 'count', describe: '-v outputs, -vvv diagnostics on stderr' })
+    .option('log-file', { type: 'string', describe: 'write diagnostics (JSON lines) to this file' })
+    .middleware((a) => void createLogger({ verbosity: Number(a.verbose ?? 0), ...(a['log-file'] ? { file: String(a['log-file']) } : {}) }))
+    .command('run <playbook>', 'run a playbook', (y) => ssh(common(y.positional('playbook', { type: 'string', demandOption: true })))
+      .option('check', { alias: 'C', type: 'boolean', default: false, describe: 'report what would change; change nothing' })
+      .option('diff', { alias: 'D', type: 'boolean', default: false, describe: 'show file differences (secrets masked)' })
+      .option('forks', { alias: 'f', type: 'number', default: 10, describe: 'hosts worked on at once' })
+      .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout (docs/json-events.md)' })
+      .option('command-timeout', { type: 'number', describe: 'seconds before a command is stopped (default: none)' }),
+    async (a) => {
+      const args: RunArgs = {
+        playbook: a.playbook, inventory: a.inventory, check: a.check, diff: a.diff, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'],
+        forks: a.forks, extraVars: a['extra-vars'], json: a.json, verbose: a.verbose ?? 0,
+        ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}),
+        ...(a['connect-timeout'] ? { connectTimeoutMs: a['connect-timeout'] * 1000 } : {}), ...(a['command-timeout'] ? { commandTimeoutMs: a['command-timeout'] * 1000 } : {}),
+      };
+      code = await runCommand(args, out);
+    })
+    .command('validate <playbook>', 'check a playbook, its variables and the inventory without connecting', (y) => common(y.positional('playbook', { type: 'string', demandOption: true })),
+      async (a) => void (code = await validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'] }, out)))
+    .command('inventory', 'show the inventory like ansible-inventory', (y) => y
+      .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
+      .option('list', { type: 'boolean' }).option('graph', { type: 'boolean' }).option('host', { type: 'string' }),
+    async (a) => void (code = await inventoryCommand({ inventory: a.inventory, list: a.list, graph: a.graph, host: a.host }, out)))
+    .command('explain <host> <variable>', 'show every value of a variable for a host and where it came from', (y) => y
+      .positional('host', { type: 'string', demandOption: true }).positional('variable', { type: 'string', demandOption: true })
+      .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
+      .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[] }),
+    async (a) => void (code = await explainCommand({ inventory: a.inventory, host: a.host, variable: a.variable, extraVars: a['extra-vars'] }, out)))
+    .command('facts <host>', 'gather and print a host\'s facts', (y) => ssh(y.positional('host', { type: 'string', demandOption: true })
+      .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })),
+    async (a) => void (code = await factsCommand({ inventory: a.inventory, host: a.host, ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}) }, out)))
+    .command('lab <action>', 'throwaway lab nodes (Docker): up, inventory, down', (y) => y
+      .positional('action', { choices: ['up', 'inventory', 'down'] as const, demandOption: true })
+      .option('nodes', { alias: 'n', type: 'number', default: 3 })
+      .option('group', { alias: 'g', type: 'string', array: true, default: [] as string[], describe: 'NAME=COUNT, repeatable' }),
+    async (a) => void (code = await labCommand({ action: a.action, nodes: a.nodes, groups: a.group }, out)))
+    .demandCommand(1, 'name a command: run, validate, inventory, explain, facts or lab')
+    .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
+    .fail((msg, err) => {
+      throw err ?? new ConfigError(msg);
+    })
+    .help();
+  try {
+    await cli.parseAsync();
+    return code;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`error: invalid input, nothing was run:\n${e.message}\n`);
+    return ExitCode.invalidInput;
+  }
+  if (isCapstanError(e)) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return e.kind === 'interrupted' ? ExitCode.interrupted : e.kind === 'connection' ? ExitCode.unreachable : ExitCode.internal;
+  }
+  process.stderr.write(`internal error (please report it): ${(e as Error).stack ?? String(e)}\n`);
+  return ExitCode.internal;
+}
+
+function splitList(v: string[]): string[] {
+  return v.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+}

@@ -1,0 +1,74 @@
+/**
+ * `capstan run` and `capstan validate`.
+ *
+ *   capstan run playbooks/site.ts -i inventory/hosts.yml --check --diff --limit web1
+ *   capstan validate playbooks/site.ts -i inventory/hosts.yml
+ *
+ * SIGINT stops scheduling new steps; steps in flight finish, locks and temp files are
+ * released, the recap is printed and the exit code is 130. A second SIGINT exits at once.
+ */
+import { relative } from 'node:path';
+import { runPlaybook, validatePlaybook } from '../engine/run.ts';
+import type { RunEvent } from '../events.ts';
+import { ExitCode } from '../events.ts';
+import { JsonReporter } from '../output/json.ts';
+import { PrettyReporter } from '../output/pretty.ts';
+import { loadInventoryView } from '../inventory/view.ts';
+import { connectorFactory, type SshCliOptions } from './connectors.ts';
+import { loadExtraVars, loadPlaybook } from './load.ts';
+
+export interface RunArgs extends SshCliOptions {
+  playbook: string;
+  inventory: string[];
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  forks: number;
+  extraVars: string[];
+  json: boolean;
+  verbose: number;
+  commandTimeoutMs?: number;
+}
+
+export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' | 'limit' | 'tags' | 'skipTags' | 'extraVars'>, out: (s: string) => void): Promise<number> {
+  const inv = await loadInventoryView(a.inventory);
+  const pb = await loadPlaybook(a.playbook);
+  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars), limit: a.limit, tags: a.tags, skipTags: a.skipTags });
+  for (const w of inv.warnings) out(`warning: ${w}\n`);
+  for (const p of prepared.plays) {
+    const steps = [...p.perHost.values()].reduce((n, h) => n + h.steps.length, 0);
+    out(`play "${p.definition.name}": ${p.hosts.length} hosts, ${steps} host-steps\n`);
+  }
+  out(`${relative('.', a.playbook)} is valid against ${a.inventory.join(', ')} (no host was contacted)\n`);
+  return ExitCode.ok;
+}
+
+export async function runCommand(a: RunArgs, out: (s: string) => void): Promise<number> {
+  const inv = await loadInventoryView(a.inventory);
+  const pb = await loadPlaybook(a.playbook);
+  const extraVars = loadExtraVars(a.extraVars);
+  const reporter = a.json
+    ? new JsonReporter(out)
+    : new PrettyReporter({ write: out, colors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, tty: Boolean(process.stdout.isTTY), verbose: a.verbose });
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    abort.abort();
+    process.stderr.write('\nInterrupted: finishing the steps in flight, releasing locks (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const recap = await runPlaybook(pb, inv, {
+      check: a.check, diff: a.diff, forks: a.forks, limit: a.limit, tags: a.tags, skipTags: a.skipTags, extraVars,
+      connectorFactory: connectorFactory(a), playbookId: relative('.', a.playbook), signal: abort.signal,
+      ...(a.commandTimeoutMs ? { commandTimeoutMs: a.commandTimeoutMs } : {}),
+    }, (e: RunEvent) => reporter.handle(e));
+    return recap.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

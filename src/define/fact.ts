@@ -1,0 +1,65 @@
+/**
+ * Facts: one read-only shell command plus a pure parser with a typed result.
+ *
+ *   export const fileStat = defineFact({
+ *     name: 'file.stat',
+ *     command: (path: string) => sh`stat -c '%a %U %G' -- ${path} 2>/dev/null || echo absent`,
+ *     parse: (out) => (out.trim() === 'absent' ? null : parseStat(out)),
+ *   });
+ *   fileStat('/etc/motd')   // a FactRef: the engine gathers it (batched with others) and caches it
+ *
+ * Facts are cached per host for one run and invalidated on that host after any change.
+ * Parsers are pure: table tests feed them output and compare values.
+ */
+import type { ShellText } from '../commands/quote.ts';
+
+export interface FactDefinition<A, T> {
+  /** Dotted name; the part before the first dot is its family (`file`, `apt`, `systemd`). */
+  name: string;
+  /** The read-only command that produces the fact's raw output on stdout. */
+  command: (args: A) => ShellText | string;
+  /** Pure: raw stdout and exit code in, typed value out. Throw to report unparseable output. */
+  parse: (stdout: string, exitCode: number, args: A) => T;
+}
+
+/** One fact for one set of arguments: what a module asks for. */
+export interface FactRef<T = unknown> {
+  readonly name: string;
+  /** Cache key: name plus arguments. */
+  readonly key: string;
+  readonly script: string;
+  parse(stdout: string, exitCode: number): T;
+}
+
+export type FactFn<A, T> = ((args: A) => FactRef<T>) & { readonly definition: FactDefinition<A, T> };
+
+export function defineFact<A, T>(definition: FactDefinition<A, T>): FactFn<A, T> {
+  const fn = (args: A): FactRef<T> => ({
+    name: definition.name,
+    key: `${definition.name}(${stableJson(args)})`,
+    script: String(definition.command(args)),
+    parse: (stdout, exitCode) => definition.parse(stdout, exitCode, args),
+  });
+  return Object.assign(fn, { definition });
+}
+
+/** The family of a fact name: `file.stat` → `file`. */
+export function factFamily(name: string): string {
+  return name.split('.')[0] ?? name;
+}
+
+/** JSON with sorted object keys, so equal arguments give equal cache keys. */
+export function stableJson(v: unknown): string {
+  if (v === undefined) return '';
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : val,
+  );
+}
+
+/** A map of named fact refs, as a module declares them. */
+export type FactMap = Record<string, FactRef<unknown>>;
+
+/** The values of a FactMap, as the module's plan receives them. */
+export type FactValues<F extends FactMap> = { [K in keyof F]: F[K] extends FactRef<infer T> ? T : never };

@@ -1,0 +1,78 @@
+/**
+ * Modules: arguments and facts in, a plan out. A module never runs anything itself.
+ *
+ *   export const directory = defineModule({
+ *     name: 'directory',
+ *     args: z.object({ path: z.string(), mode: octalMode.optional() }).strict(),
+ *     facts: (a) => ({ st: fileStat(a.path) }),
+ *     plan: (a, { st }) =>
+ *       !st ? changes(change(`create ${a.path}`, exec(sh`mkdir -p -- ${a.path}`)))
+ *           : noop(`${a.path} is already a directory`),
+ *     // the host afterwards, so that later steps in a --check run see the predicted state
+ *     predicts: (a) => [predict(fileStat(a.path), { type: 'directory', mode: a.mode ?? '0755' })],
+ *   });
+ *
+ *   directory({ path: '/opt/app' }, { name: 'app directory' })   // a Step
+ */
+import type { z } from 'zod';
+import type { ExecResult } from '../connectors/connector.ts';
+import type { FactMap, FactRef, FactValues } from './fact.ts';
+import type { Plan } from './plan.ts';
+import { callSite, type ModuleStep, type StepOptions } from './step.ts';
+
+/** A fact value the host will have once this module's changes are applied. */
+export interface Prediction<T = unknown> {
+  fact: FactRef<T>;
+  value: T;
+  /** The fact will change in a way that cannot be known before apply. */
+  unknown?: boolean;
+}
+
+export function predict<T>(fact: FactRef<T>, value: T): Prediction<T> {
+  return { fact, value: value as T };
+}
+
+/** The fact will change, but its value cannot be known before apply (a path a command creates). */
+export function predictUnknown<T>(fact: FactRef<T>): Prediction<T> {
+  return { fact, value: undefined as T, unknown: true };
+}
+
+export interface ModuleDefinition<A, F extends FactMap, D> {
+  name: string;
+  args: z.ZodType<A>;
+  /** A short description of one call, e.g. `file /etc/motd`. */
+  describe?: (args: A) => string;
+  facts?: (args: A) => F;
+  plan: (args: A, facts: FactValues<F>) => Plan;
+  /** Fact values after apply, for later steps under --check. */
+  predicts?: (args: A, facts: FactValues<F>) => Prediction[];
+  /**
+   * Fact families (`systemd`, `file`, or `*`) whose cached values no longer hold after this
+   * module changes something and that `predicts` does not cover: under --check, later steps
+   * that need them are reported as "depends on an earlier change" instead of guessed.
+   */
+  affects?: readonly string[];
+  /** The typed data a later step can read with `ctx.result(step).data`. */
+  data?: (args: A, facts: FactValues<F>, outputs: readonly ExecResult[]) => D;
+}
+
+/** A module definition with its type parameters erased, as the engine handles it. */
+export type AnyModule = ModuleDefinition<never, never, unknown>;
+
+export type ModuleFn<In, D> = ((args: In, options?: StepOptions<D>) => ModuleStep<D>) & {
+  readonly definition: AnyModule;
+};
+
+export function defineModule<S extends z.ZodType, F extends FactMap = Record<never, never>, D = undefined>(
+  def: ModuleDefinition<z.output<S>, F, D> & { args: S },
+): ModuleFn<z.input<S>, D> {
+  const definition = def as unknown as AnyModule;
+  const fn = (args: z.input<S>, options: StepOptions<D> = {}): ModuleStep<D> => ({
+    kind: 'module',
+    module: definition as ModuleStep<D>['module'],
+    args,
+    options,
+    origin: callSite(),
+  });
+  return Object.assign(fn, { definition });
+}

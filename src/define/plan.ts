@@ -1,0 +1,79 @@
+/**
+ * What a module returns: the changes it would make, each with a human summary and the
+ * actions that realise it, or the reason nothing needs doing.
+ *
+ *   plan: (a, { st }) => st ? noop(`${a.path} exists`) : changes(change(`create ${a.path}`, exec(sh`mkdir -p -- ${a.path}`)))
+ *
+ * Modules never run anything and never ask whether this is check mode: the engine reports
+ * a plan under --check, renders its diffs under --diff and executes its actions otherwise.
+ */
+import type { Command } from '../commands/command.ts';
+import { cmd } from '../commands/command.ts';
+import type { ShellText } from '../commands/quote.ts';
+import type { Secret } from '../commands/secret.ts';
+
+/** A file to write atomically (temp file in the same directory, checksum, validate, rename). */
+export interface PutSpec {
+  dest: string;
+  content: string | Buffer | Secret | { localPath: string };
+  mode: string;
+  owner?: string;
+  group?: string;
+  /** Command run on the temp file before the rename; `%s` is the temp path. */
+  validate?: string;
+  backup?: boolean;
+}
+
+export type Action = { kind: 'exec'; command: Command } | { kind: 'put'; file: PutSpec };
+
+/** Before/after text of a file, for --diff. `secret` renders only sizes and hashes. */
+export interface FileDiff {
+  path: string;
+  /** Text before the change; undefined: read from the host when --diff asks for it. */
+  before?: string | null;
+  after: string | null;
+  secret?: boolean;
+}
+
+export interface Change {
+  summary: string;
+  actions: Action[];
+  diff?: FileDiff;
+  /** Set when the outcome cannot be predicted (a raw command without `creates`). */
+  unpredictable?: string;
+}
+
+export interface Plan {
+  changes: Change[];
+  /** Why nothing needs doing; set when `changes` is empty. */
+  noop?: string;
+  /** The desired state cannot be reached: the step fails, in check mode too. */
+  error?: string;
+}
+
+export function exec(script: ShellText | string | Command, options: Omit<Command, 'script'> = {}): Action {
+  const command = typeof script === 'object' && 'script' in script ? script : cmd(script, options);
+  return { kind: 'exec', command };
+}
+
+export function put(file: PutSpec): Action {
+  return { kind: 'put', file };
+}
+
+export function change(summary: string, ...actions: Action[]): Change {
+  return { summary, actions };
+}
+
+export function changes(...list: (Change | false | null | undefined)[]): Plan {
+  const kept = list.filter((c): c is Change => Boolean(c));
+  return kept.length ? { changes: kept } : { changes: [], noop: 'nothing to change' };
+}
+
+/** The module cannot reach the desired state (a path of the wrong type, a missing source). */
+export function fail(message: string): Plan {
+  return { changes: [], error: message };
+}
+
+export function noop(reason: string): Plan {
+  return { changes: [], noop: reason };
+}

@@ -1,0 +1,160 @@
+/**
+ * Runs one module call on one host: resolve arguments, read facts (from the cache or in one
+ * batch), plan, then report the plan (--check) or carry it out.
+ *
+ *   const out = await runModuleCall(session, step, ctx, { check: false, diff: true, prefetch });
+ *   out.result.status   // 'ok' | 'changed' | 'failed' | ...
+ *
+ * Under --check nothing that changes the host is executed: the plan's predictions update
+ * the host's simulated facts so later steps plan against the state the host would have.
+ * After anything runs for real, the host's cached facts are dropped.
+ */
+import type { AnyModule, Prediction } from '../define/module.ts';
+import type { FactRef } from '../define/fact.ts';
+import type { Change, FileDiff, Plan } from '../define/plan.ts';
+import type { ModuleStep, StepContext, StepResult } from '../define/step.ts';
+import { resolveDeferred } from '../define/deferred.ts';
+import type { Become, ExecResult } from '../connectors/connector.ts';
+import { putFile } from '../connectors/transfer.ts';
+import { renderScript, displayCommand } from '../commands/command.ts';
+import { redact } from '../commands/secret.ts';
+import { quote } from '../commands/quote.ts';
+import { factRefs, parseArgs } from './plan.ts';
+import type { HostSession } from './session.ts';
+
+export interface CallOptions {
+  check: boolean;
+  diff: boolean;
+  become?: Become;
+  timeoutMs?: number;
+  /** Facts of later steps, gathered in the same round trip when a gather is needed. */
+  prefetch: readonly FactRef<unknown>[];
+  stepLabel: string;
+}
+
+export interface CallOutcome {
+  result: StepResult;
+  diffs: FileDiff[];
+}
+
+export async function runModuleCall(session: HostSession, call: ModuleStep, ctx: StepContext, o: CallOptions): Promise<CallOutcome> {
+  const started = Date.now();
+  const done = (r: Omit<StepResult, 'durationMs'>, diffs: FileDiff[] = []): CallOutcome => ({ result: { ...r, durationMs: Date.now() - started }, diffs });
+  const resolved = resolveDeferred(call.args, ctx);
+  if (resolved.unknown) {
+    return o.check
+      ? done(changedResult([`${o.stepLabel}: would run with ${resolved.unknown}`], `${resolved.unknown}`))
+      : done(failedResult(`a value this step needs is not available: ${resolved.unknown.what} (the step that produces it did not run on this host)`));
+  }
+  const parsed = parseArgs(call.module, resolved.value, call.origin, o.stepLabel);
+  if (!parsed.ok) return done(failedResult(parsed.problems.map((p) => `${p.keyPath ?? ''}: ${p.message}`).join('; ')));
+  const module = call.module;
+  const refs = factRefs(module, parsed.args);
+  const facts = await readFacts(session, module, parsed.args, refs, o);
+  if ('unknown' in facts) return done(changedResult([`${o.stepLabel}: state depends on an earlier change`], facts.unknown));
+  const plan = callPlan(module, parsed.args, facts.values);
+  if (plan.error) return done(failedResult(plan.error));
+  if (plan.changes.length === 0) {
+    return done({ ...base('ok'), reason: plan.noop ?? 'nothing to change', data: callData(module, parsed.args, facts.values, []) });
+  }
+  const simulate = call.options.checkMode === 'simulate' || (o.check && call.options.checkMode !== 'run');
+  const diffs = o.diff && call.options.diff !== false ? await collectDiffs(session, plan.changes, o.become) : [];
+  if (simulate) {
+    applyPredictions(session, module, parsed.args, facts.values, plan, o.stepLabel);
+    const uncertain = plan.changes.find((c) => c.unpredictable)?.unpredictable;
+    return done({ ...changedResult(plan.changes.map((c) => c.summary), uncertain) }, diffs);
+  }
+  const applied = await applyChanges(session, plan.changes, o);
+  session.facts.invalidate();
+  const last = applied.outputs.at(-1);
+  const result: Omit<StepResult, 'durationMs'> = {
+    ...base(applied.failed ? 'failed' : 'changed'),
+    summaries: plan.changes.map((c) => c.summary),
+    ...(last ? { rc: last.exitCode, stdout: redact(last.stdout), stderr: redact(last.stderr) } : {}),
+    ...(applied.failed ? { msg: applied.failed } : { data: callData(module, parsed.args, facts.values, applied.outputs) }),
+  };
+  return done(result, diffs);
+}
+
+async function readFacts(session: HostSession, module: AnyModule, _args: unknown, refs: FactRef<unknown>[], o: CallOptions) {
+  const missing = refs.filter((r) => !session.facts.has(r));
+  if (missing.length) await session.gather([...missing, ...o.prefetch], o.become);
+  const values: Record<string, unknown> = {};
+  const named = module.facts ? (module.facts as unknown as (a: unknown) => Record<string, FactRef<unknown>>)(_args) : {};
+  for (const [name, ref] of Object.entries(named)) {
+    const l = session.facts.lookup(ref);
+    if (!l) throw new Error(`fact ${ref.name} was gathered but is missing`);
+    if ('unknown' in l) return { unknown: l.unknown };
+    values[name] = l.value;
+  }
+  return { values };
+}
+
+function callPlan(module: AnyModule, args: unknown, facts: unknown): Plan {
+  return (module.plan as unknown as (a: unknown, f: unknown) => Plan)(args, facts);
+}
+
+function callData(module: AnyModule, args: unknown, facts: unknown, outputs: readonly ExecResult[]): unknown {
+  if (!module.data) return undefined;
+  return (module.data as unknown as (a: unknown, f: unknown, o: readonly ExecResult[]) => unknown)(args, facts, outputs);
+}
+
+function applyPredictions(session: HostSession, module: AnyModule, args: unknown, facts: unknown, plan: Plan, label: string): void {
+  const predictions = module.predicts ? (module.predicts as unknown as (a: unknown, f: unknown) => Prediction[])(args, facts) : [];
+  const cause = `"${label}" would change it first`;
+  for (const p of predictions) {
+    if (p.unknown) session.facts.predictUnknown(p.fact, cause);
+    else session.facts.predict(p.fact, p.value);
+  }
+  const families = module.affects ?? [];
+  if (families.length) session.facts.markUnknown(families, cause);
+}
+
+async function applyChanges(session: HostSession, list: Change[], o: CallOptions): Promise<{ outputs: ExecResult[]; failed?: string }> {
+  const outputs: ExecResult[] = [];
+  for (const c of list) {
+    for (const a of c.actions) {
+      if (a.kind === 'put') {
+        await putFile(session.connector, { ...a.file, become: o.become });
+        continue;
+      }
+      const cmd = a.command;
+      const r = await session.exec({
+        script: renderScript(cmd), stdin: cmd.stdin, become: o.become,
+        timeoutMs: cmd.timeoutMs ?? o.timeoutMs, display: displayCommand(cmd),
+      });
+      outputs.push(r);
+      if (r.exitCode !== 0) {
+        const why = r.timedOut ? `timed out after ${cmd.timeoutMs ?? o.timeoutMs} ms and was stopped` : `exit ${r.exitCode}`;
+        return { outputs, failed: `${c.summary}: command failed (${why}): ${displayCommand(cmd)}${r.stderr ? `\n${redact(r.stderr.trimEnd())}` : ''}` };
+      }
+    }
+  }
+  return { outputs };
+}
+
+async function collectDiffs(session: HostSession, list: Change[], become?: Become): Promise<FileDiff[]> {
+  const out: FileDiff[] = [];
+  for (const c of list) {
+    if (!c.diff) continue;
+    let before = c.diff.before;
+    if (before === undefined) {
+      const r = await session.exec({ script: `cat -- ${quote(c.diff.path)} 2>/dev/null`, become });
+      before = r.exitCode === 0 ? r.stdout : null;
+    }
+    out.push({ ...c.diff, before });
+  }
+  return out;
+}
+
+function base(status: StepResult['status']): Omit<StepResult, 'durationMs'> {
+  return { status, changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped', summaries: [] };
+}
+
+function changedResult(summaries: string[], uncertain?: string): Omit<StepResult, 'durationMs'> {
+  return { ...base('changed'), summaries, ...(uncertain ? { uncertain } : {}) };
+}
+
+export function failedResult(msg: string): Omit<StepResult, 'durationMs'> {
+  return { ...base('failed'), msg };
+}

@@ -1,0 +1,42 @@
+/**
+ * Handlers and their durable journal. A notification is written to a journal on the host
+ * as soon as the notifying change is made, and removed only after the handler ran there, so
+ * a run that fails between the change and the handler still fires it on the next run.
+ *
+ *   journalReadSection(key)            // a batch section listing pending handler names
+ *   journalAppendScript(key, ['restart app'])
+ *   journalClearScript(key)
+ */
+import { createHash } from 'node:crypto';
+import { quote } from '../commands/quote.ts';
+import type { BatchSection } from './batch.ts';
+import type { PreparedHandler } from './prepare.ts';
+
+const STATE_DIR = `"$(if [ "$(id -u)" -eq 0 ]; then echo /var/lib/capstan; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi)/handlers"`;
+
+/** A stable key for one play of one playbook. */
+export function journalKey(playbookId: string, playName: string): string {
+  return createHash('sha256').update(`${playbookId}\0${playName}`).digest('hex').slice(0, 20);
+}
+
+export function journalReadSection(key: string): BatchSection {
+  return { id: 'journal', script: `cat -- ${STATE_DIR}/${key} 2>/dev/null; true` };
+}
+
+export function parseJournal(stdout: string | undefined): string[] {
+  return (stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+export function journalAppendScript(key: string, names: readonly string[]): string {
+  const lines = names.map((n) => quote(n)).join(' ');
+  return `d=${STATE_DIR} && mkdir -p -m 0700 "$d" && (umask 077 && printf '%s\\n' ${lines} >> "$d/${key}")`;
+}
+
+export function journalClearScript(key: string): string {
+  return `rm -f -- ${STATE_DIR}/${key}`;
+}
+
+/** The handlers to run, in definition order, for a set of notified names or topics. */
+export function handlersToRun(handlers: readonly PreparedHandler[], notified: ReadonlySet<string>): PreparedHandler[] {
+  return handlers.filter((h) => notified.has(h.name) || h.listen.some((t) => notified.has(t)));
+}

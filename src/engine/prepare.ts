@@ -1,0 +1,172 @@
+/**
+ * Preparation: everything that can be checked before connecting. Plays select their hosts,
+ * roles expand (dependencies first, once per play and parameters), every host's role
+ * variables are validated against the role schemas, static module arguments are validated,
+ * notify names are checked against the handlers; all problems are reported together.
+ *
+ *   const plan = preparePlaybook(playbook, inventory, { extraVars, tags, skipTags, limit });
+ *   plan.plays[0].hosts.get('web1').steps   // the host's ordered steps, tags applied
+ */
+import type { z } from 'zod';
+import type { Playbook, PlayDefinition } from '../define/playbook.ts';
+import type { HandlerSpec, RoleContext, RoleUse } from '../define/role.ts';
+import type { Step, StepContext } from '../define/step.ts';
+import { stepName } from '../define/step.ts';
+import { hasDeferred } from '../define/deferred.ts';
+import { ConfigError, type ConfigProblem } from '../errors.ts';
+import type { HostVarsView, InventoryView, VarLayer } from './inventory-view.ts';
+import { expandStep, parseArgs, selectedByTags, splitOrigin } from './plan.ts';
+import { roleVars } from './role-vars.ts';
+
+export interface PrepareOptions {
+  extraVars: Record<string, unknown>;
+  limit?: string;
+  tags: readonly string[];
+  skipTags: readonly string[];
+}
+
+export interface PreparedStep {
+  step: Step;
+  tags: string[];
+  /** Conditions inherited from `role.use(…, { when })`. */
+  conditions: ((ctx: StepContext) => boolean)[];
+  become?: boolean | string;
+  role?: string;
+}
+
+export interface PreparedHandler {
+  name: string;
+  listen: string[];
+  steps: PreparedStep[];
+}
+
+export interface PreparedHost {
+  vars: Record<string, unknown>;
+  steps: PreparedStep[];
+  handlers: PreparedHandler[];
+}
+
+export interface PreparedPlay {
+  definition: PlayDefinition;
+  index: number;
+  hosts: string[];
+  perHost: Map<string, PreparedHost>;
+}
+
+export interface PreparedPlaybook {
+  plays: PreparedPlay[];
+  allHosts: string[];
+}
+
+export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOptions): PreparedPlaybook {
+  const problems: ConfigProblem[] = [];
+  const plays: PreparedPlay[] = [];
+  pb.plays.forEach((play, index) => {
+    let hosts: string[] = [];
+    try {
+      hosts = inv.select(play.hosts, o.limit);
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems.map((p) => ({ ...p, message: `play "${play.name}": ${p.message}` })));
+      else throw e;
+      return;
+    }
+    const perHost = new Map<string, PreparedHost>();
+    for (const host of hosts) perHost.set(host, prepareHost(play, host, hosts, inv, o, problems));
+    plays.push({ definition: play, index, hosts, perHost });
+  });
+  if (problems.length) throw ConfigError.of(dedupeProblems(problems));
+  const allHosts = [...new Set(plays.flatMap((p) => p.hosts))];
+  return { plays, allHosts };
+}
+
+function prepareHost(play: PlayDefinition, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[]): PreparedHost {
+  const layers: VarLayer[] = [
+    { label: `play "${play.name}" vars`, vars: play.vars ?? {} },
+    { label: 'extra vars (-e)', vars: o.extraVars },
+  ];
+  const hv = withMagicVars(inv.hostVars(host, layers), host);
+  const rctx: RoleContext = { host, playHosts, hostVars: (h) => inv.hostVars(h, layers).values, groupHosts: (g) => inv.groupHosts(g) };
+  const steps: PreparedStep[] = [];
+  const handlerSpecs: { name: string; spec: HandlerSpec; role?: string }[] = [];
+  const seen = new Set<string>();
+  const playTags = play.tags ?? [];
+  const addRole = (use: RoleUse, inherited: PreparedStep['conditions'], tags: string[]) => {
+    const def = use.role.definition;
+    const key = `${def.name}:${JSON.stringify(use.params)}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const v = roleVars(use, hv, o.extraVars, host);
+    if (!v.ok) return void problems.push(...v.problems);
+    const conds = use.options.when ? [...inherited, use.options.when] : inherited;
+    const roleTags = [...tags, ...(use.options.tags ?? [])];
+    for (const dep of def.dependencies?.(v.vars as never) ?? []) addRole(dep, conds, roleTags);
+    for (const step of guard(() => def.steps(v.vars as never, rctx), `role ${def.name}`, problems))
+      steps.push({ step, tags: [...roleTags, ...(step.options.tags ?? [])], conditions: conds, become: step.options.become ?? use.options.become, role: def.name });
+    const hs = def.handlers?.(v.vars as never) ?? {};
+    for (const [name, spec] of Object.entries(hs)) handlerSpecs.push({ name, spec, role: def.name });
+  };
+  for (const use of play.roles ?? []) addRole(use, [], playTags);
+  const own = typeof play.steps === 'function' ? guard(() => (play.steps as (v: Record<string, unknown>, c: RoleContext) => Step[])(hv.values, rctx), `play ${play.name}`, problems) : (play.steps ?? []);
+  for (const step of own) steps.push({ step, tags: [...playTags, ...(step.options.tags ?? [])], conditions: [], become: step.options.become });
+  for (const [name, spec] of Object.entries(play.handlers ?? {})) handlerSpecs.push({ name, spec });
+  const handlers = handlerSpecs.map(({ name, spec, role }) => toHandler(name, spec, role));
+  validateSteps([...steps, ...handlers.flatMap((h) => h.steps)], handlers, problems);
+  return { vars: hv.values, steps: steps.filter((s) => selectedByTags(s.tags, o.tags, o.skipTags)), handlers };
+}
+
+/** Variables every host has, as in Ansible: `inventory_hostname`. Inventory values cannot override them. */
+function withMagicVars(hv: HostVarsView, host: string): HostVarsView {
+  return { values: { ...hv.values, inventory_hostname: host }, sourceOf: (k) => (k === 'inventory_hostname' ? 'the inventory host name' : hv.sourceOf(k)) };
+}
+
+function toHandler(name: string, spec: HandlerSpec, role?: string): PreparedHandler {
+  const isList = Array.isArray(spec);
+  const obj = !isList && 'steps' in spec && !('kind' in spec) ? (spec as { steps: Step[]; listen?: string | string[] }) : undefined;
+  const list: Step[] = isList ? spec : obj ? obj.steps : [spec as Step];
+  const listen = obj?.listen === undefined ? [] : Array.isArray(obj.listen) ? obj.listen : [obj.listen];
+  return { name, listen, steps: list.map((step) => ({ step, tags: [], conditions: [], become: step.options.become, ...(role ? { role } : {}) })) };
+}
+
+function validateSteps(steps: PreparedStep[], handlers: PreparedHandler[], problems: ConfigProblem[]): void {
+  const names = new Set(handlers.flatMap((h) => [h.name, ...h.listen]));
+  for (const { step } of steps) {
+    const [file, line] = splitOrigin(step.origin);
+    for (const n of [step.options.notify ?? []].flat()) {
+      if (!names.has(n)) problems.push({ message: `step "${stepName(step)}" notifies "${n}", but no handler has that name or topic`, keyPath: 'notify', ...(file ? { file } : {}), ...(line ? { line } : {}), hint: names.size ? `known handlers: ${[...names].join(', ')}` : 'define it under `handlers`' });
+    }
+    let calls;
+    try {
+      calls = expandStep(step);
+    } catch (e) {
+      problems.push({ message: `step "${stepName(step)}": building loop items failed: ${(e as Error).message}`, ...(file ? { file } : {}) });
+      continue;
+    }
+    for (const c of calls) {
+      if (hasDeferred(c.args)) continue;
+      const p = parseArgs(c.module, c.args, c.origin, stepName(step));
+      if (!p.ok) problems.push(...p.problems);
+    }
+  }
+}
+
+function guard<T>(fn: () => T[], what: string, problems: ConfigProblem[]): T[] {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfigError) problems.push(...e.problems);
+    else problems.push({ message: `${what}: building steps failed: ${(e as Error).message}` });
+    return [];
+  }
+}
+
+function dedupeProblems(list: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    const k = JSON.stringify(p);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export type { z };

@@ -1,0 +1,115 @@
+/**
+ * The state of one run: hosts, their sessions and tallies, and the event sink.
+ *
+ *   const state = new RunState(inventory, options, emit);
+ *   const s = state.session('web1');     // lazily created; one connection per host per run
+ *   state.markUnreachable('web1', err);
+ */
+import { randomUUID } from 'node:crypto';
+import type { Become, Connector, ConnectorFactory, HostConnection } from '../connectors/connector.ts';
+import type { StepResult } from '../define/step.ts';
+import type { HostTally, RunEvent } from '../events.ts';
+import { redactDeep } from '../commands/secret.ts';
+import type { InventoryView } from './inventory-view.ts';
+import { HostSession } from './session.ts';
+
+export interface EngineOptions {
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  connectorFactory: ConnectorFactory;
+  /** Playbook path or name, for the journal key and messages. */
+  playbookId: string;
+  runId?: string;
+  /** Default per-command timeout. */
+  commandTimeoutMs?: number;
+  /** Abort scheduling new steps (SIGINT). */
+  signal?: AbortSignal;
+  /** Remote lock settings. */
+  lockStaleMs?: number;
+  noLock?: boolean;
+}
+
+export interface HostState {
+  readonly name: string;
+  status: 'active' | 'failed' | 'unreachable';
+  tally: HostTally;
+  /** Results by step object (steps are values; `ctx.result(step)` reads them). */
+  results: Map<object, StepResult>;
+  session?: HostSession;
+}
+
+export function emptyTally(): HostTally {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
+}
+
+export class RunState {
+  readonly runId: string;
+  readonly hosts = new Map<string, HostState>();
+  private readonly connections = new Map<string, HostConnection>();
+
+  constructor(
+    readonly inventory: InventoryView,
+    readonly options: EngineOptions,
+    private readonly sink: (e: RunEvent) => void,
+  ) {
+    this.runId = options.runId ?? randomUUID();
+  }
+
+  emit(e: RunEvent): void {
+    this.sink(redactDeep(e) as RunEvent);
+  }
+
+  host(name: string): HostState {
+    let h = this.hosts.get(name);
+    if (!h) {
+      h = { name, status: 'active', tally: emptyTally(), results: new Map() };
+      this.hosts.set(name, h);
+    }
+    return h;
+  }
+
+  connection(name: string): HostConnection {
+    let c = this.connections.get(name);
+    if (!c) {
+      c = this.inventory.connection(name);
+      this.connections.set(name, c);
+    }
+    return c;
+  }
+
+  session(name: string): HostSession {
+    const h = this.host(name);
+    if (!h.session) {
+      const connector: Connector = this.options.connectorFactory(this.connection(name));
+      h.session = new HostSession(name, connector, { runId: this.runId, lockStaleMs: this.options.lockStaleMs, noLock: this.options.noLock });
+    }
+    return h.session;
+  }
+
+  /** The escalation a step needs on a host: step, then play, then inventory settings. */
+  become(host: string, stepBecome: boolean | string | undefined, playBecome: boolean | string | undefined): Become | undefined {
+    const conn = this.connection(host);
+    const want = stepBecome ?? playBecome ?? conn.become?.enabled ?? false;
+    if (want === false) return undefined;
+    const user = typeof want === 'string' ? want : (conn.become?.user ?? 'root');
+    if ((conn.user ?? '') === user) return undefined;
+    return { user, method: 'sudo', ...(conn.become?.password ? { password: conn.become.password } : {}) };
+  }
+
+  get aborted(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  activeHosts(names: readonly string[]): string[] {
+    return names.filter((n) => this.host(n).status === 'active');
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((h) => h.session?.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Runs a playbook: prepare (validate everything, no connection), then plays in order,
+ * then the recap. The one entry point the CLI and tests use.
+ *
+ *   const recap = await runPlaybook(playbook, inventory, {
+ *     check: true, diff: true, forks: 10, tags: [], skipTags: [], extraVars: {},
+ *     connectorFactory: defaultConnectorFactory, playbookId: 'site.ts',
+ *   }, (event) => reporter.handle(event));
+ *   recap.exitCode   // 0 ok, 2 failed, 4 unreachable, 6 both, 130 interrupted
+ */
+import PQueue from 'p-queue';
+import type { Playbook } from '../define/playbook.ts';
+import type { EventListener, Recap } from '../events.ts';
+import { exitCodeFor } from '../events.ts';
+import type { InventoryView } from './inventory-view.ts';
+import { preparePlaybook, type PreparedPlaybook } from './prepare.ts';
+import { RunState, type EngineOptions } from './run-state.ts';
+import { runPlay } from './scheduler.ts';
+
+export type { EngineOptions } from './run-state.ts';
+
+/** Validates a playbook against an inventory without connecting; throws ConfigError. */
+export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<EngineOptions, 'extraVars' | 'limit' | 'tags' | 'skipTags'>): PreparedPlaybook {
+  return preparePlaybook(pb, inv, o);
+}
+
+export async function runPlaybook(pb: Playbook, inv: InventoryView, options: EngineOptions, listener: EventListener): Promise<Recap> {
+  const prepared = preparePlaybook(pb, inv, options);
+  const state = new RunState(inv, options, listener);
+  const started = Date.now();
+  for (const w of inv.warnings) state.emit({ type: 'warning', message: w });
+  state.emit({
+    type: 'run.start', runId: state.runId, playbook: pb.name ?? options.playbookId, check: options.check, diff: options.diff,
+    forks: options.forks, hosts: prepared.allHosts, time: new Date(started).toISOString(),
+  });
+  const queue = new PQueue({ concurrency: Math.max(1, options.forks) });
+  const progress = startProgress(state, prepared, started);
+  try {
+    for (const play of prepared.plays) {
+      if (state.aborted) break;
+      await runPlay(state, play, queue);
+    }
+  } finally {
+    clearInterval(progress);
+    await state.closeAll();
+  }
+  for (const h of prepared.allHosts) state.host(h);
+  const hosts = Object.fromEntries([...state.hosts].map(([n, h]) => [n, h.tally]));
+  const transport = Object.fromEntries([...state.hosts].filter(([, h]) => h.session).map(([n, h]) => [n, { ...h.session!.connector.stats }]));
+  const recap: Recap = {
+    hosts, check: options.check, durationMs: Date.now() - started, interrupted: state.aborted,
+    exitCode: exitCodeFor(Object.values(hosts), state.aborted), transport,
+  };
+  state.emit({ type: 'run.end', recap });
+  return recap;
+}
+
+function startProgress(state: RunState, prepared: PreparedPlaybook, started: number): NodeJS.Timeout {
+  const total = prepared.plays.reduce((a, p) => a + [...p.perHost.values()].reduce((b, h) => b + h.steps.length, 0), 0);
+  const t = setInterval(() => {
+    const done = [...state.hosts.values()].reduce((a, h) => a + h.results.size, 0);
+    const running = [...state.hosts.values()].filter((h) => h.status === 'active').map((h) => h.name);
+    state.emit({ type: 'progress', done, total, running, elapsedMs: Date.now() - started });
+  }, 1000);
+  t.unref();
+  return t;
+}

@@ -1,0 +1,73 @@
+/**
+ * Host facts: OS, architecture, CPUs, memory, init system, default address, login user,
+ * all from one POSIX command (no python needed on the host).
+ *
+ *   const f = session.facts.lookup(hostFacts());   // { os: { family: 'debian', id: 'debian', versionId: '12' }, cpus: 2, ... }
+ *   template({ ..., vars: deferred((ctx) => ({ workers: (ctx.facts?.cpus ?? 1) * 2 })) })
+ */
+import { defineFact } from '../define/fact.ts';
+
+export interface HostFacts {
+  hostname: string;
+  kernel: string;
+  arch: string;
+  os: { id: string; family: OsFamily; versionId: string; codename: string; prettyName: string };
+  cpus: number;
+  memTotalMb: number;
+  initSystem: 'systemd' | 'openrc' | 'other';
+  defaultIpv4: string | null;
+  user: string;
+  uid: number;
+}
+
+export type OsFamily = 'debian' | 'redhat' | 'alpine' | 'arch' | 'suse' | 'unknown';
+
+const SCRIPT = [
+  `printf 'hostname=%s\\n' "$(hostname 2>/dev/null || cat /etc/hostname)"`,
+  `printf 'kernel=%s\\narch=%s\\n' "$(uname -s)" "$(uname -m)"`,
+  `if [ -r /etc/os-release ]; then . /etc/os-release; fi`,
+  `printf 'os_id=%s\\nos_like=%s\\nos_version=%s\\nos_codename=%s\\nos_pretty=%s\\n' "$ID" "$ID_LIKE" "$VERSION_ID" "$VERSION_CODENAME" "$PRETTY_NAME"`,
+  `printf 'cpus=%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"`,
+  `awk '/^MemTotal:/ {print "mem_kb=" $2}' /proc/meminfo 2>/dev/null`,
+  `printf 'init=%s\\n' "$(cat /proc/1/comm 2>/dev/null)"`,
+  `printf 'ipv4=%s\\n' "$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i=1;i<NF;i++) if ($i=="src") {print $(i+1); exit}}')"`,
+  `printf 'user=%s\\nuid=%s\\n' "$(id -un)" "$(id -u)"`,
+].join('\n');
+
+export const hostFacts = defineFact<void, HostFacts>({
+  name: 'host.info',
+  command: () => SCRIPT,
+  parse: (out): HostFacts => parseHostFacts(out),
+});
+
+export function parseHostFacts(out: string): HostFacts {
+  const kv = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  const get = (k: string) => kv.get(k) ?? '';
+  const init = get('init');
+  return {
+    hostname: get('hostname'),
+    kernel: get('kernel'),
+    arch: get('arch'),
+    os: { id: get('os_id'), family: osFamily(get('os_id'), get('os_like')), versionId: get('os_version'), codename: get('os_codename'), prettyName: get('os_pretty') },
+    cpus: Number(get('cpus')) || 1,
+    memTotalMb: Math.round(Number(get('mem_kb') || 0) / 1024),
+    initSystem: init === 'systemd' ? 'systemd' : /openrc|init/.test(init) && init !== 'systemd' ? (init === 'openrc-init' ? 'openrc' : 'other') : 'other',
+    defaultIpv4: get('ipv4') || null,
+    user: get('user'),
+    uid: Number(get('uid')),
+  };
+}
+
+export function osFamily(id: string, like: string): OsFamily {
+  const words = `${id} ${like}`.toLowerCase().split(/\s+/);
+  if (words.some((w) => ['debian', 'ubuntu'].includes(w))) return 'debian';
+  if (words.some((w) => ['rhel', 'fedora', 'centos', 'rocky', 'almalinux'].includes(w))) return 'redhat';
+  if (words.includes('alpine')) return 'alpine';
+  if (words.includes('arch')) return 'arch';
+  if (words.some((w) => w.startsWith('suse') || w === 'opensuse')) return 'suse';
+  return 'unknown';
+}

@@ -1,0 +1,97 @@
+/**
+ * `copy`: a file's content from inline text, a Secret, or a local file; written atomically
+ * (temp file in the destination directory, checksum, optional validate, rename).
+ *
+ *   copy({ dest: '/etc/motd', content: 'managed by capstan\n', mode: '0644' })
+ *   copy({ dest: '/opt/app/bin/app.sh', src: roleFile(import.meta.url, '../files/app.sh'), mode: '0755' })
+ *   copy({ dest: '/etc/rancher/k3s/config.yaml', content: new Secret(yamlText), mode: '0600' })   // diff shows hashes only
+ *   copy({ dest: '/etc/haproxy/haproxy.cfg', content, validate: 'haproxy -c -f %s' }, { notify: 'reload haproxy' })
+ *
+ * The file is compared by SHA-256; an equal file is never rewritten. Mode and ownership are
+ * corrected without rewriting the content.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { defineModule, predict } from '../define/module.ts';
+import { change, changes, exec, fail, put, type Change, type Plan } from '../define/plan.ts';
+import { sh } from '../commands/quote.ts';
+import { Secret } from '../commands/secret.ts';
+import { fileStat, type FileStat } from '../facts/file.ts';
+import { accountName, fileMode, remotePath } from './args.ts';
+
+export const copyArgs = z
+  .object({
+    dest: remotePath,
+    content: z.union([z.string(), z.instanceof(Buffer), z.instanceof(Secret)]).optional(),
+    src: z.string().min(1).optional(),
+    mode: fileMode.default('0644'),
+    owner: accountName.optional(),
+    group: accountName.optional(),
+    backup: z.boolean().default(false),
+    validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
+    /** Treat the content as secret even when it is a plain string. */
+    secret: z.boolean().default(false),
+  })
+  .strict()
+  .refine((a) => (a.content === undefined) !== (a.src === undefined), { message: 'give exactly one of content or src', path: ['content'] });
+
+export type CopyArgs = z.output<typeof copyArgs>;
+
+export const copy = defineModule({
+  name: 'copy',
+  args: copyArgs,
+  describe: (a) => `copy ${a.dest}`,
+  facts: (a) => ({ st: fileStat(a.dest) }),
+  plan: (a, { st }) => planCopy(a, st),
+  predicts: (a, { st }) => [predict(fileStat(a.dest), predictedStat(a, st))],
+});
+
+export function contentBytes(a: Pick<CopyArgs, 'content' | 'src'>): Buffer {
+  if (a.src !== undefined) return readFileSync(a.src);
+  const c = a.content;
+  return Buffer.isBuffer(c) ? c : Buffer.from(c instanceof Secret ? c.reveal() : (c ?? ''), 'utf8');
+}
+
+export function planCopy(a: CopyArgs, st: FileStat | null): Plan {
+  if (st && st.type !== 'file') return fail(`${a.dest} exists and is a ${st.type}, not a file`);
+  let bytes: Buffer;
+  try {
+    bytes = contentBytes(a);
+  } catch (e) {
+    return fail(`cannot read ${a.src}: ${(e as Error).message}`);
+  }
+  const secret = a.secret || a.content instanceof Secret;
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const list: Change[] = [];
+  if (!st || st.sha256 !== sha) {
+    const write: Change = change(st ? `update ${a.dest} (${st.size} -> ${bytes.length} bytes)` : `create ${a.dest} (${bytes.length} bytes)`, put({
+      dest: a.dest, content: a.content instanceof Secret ? a.content : bytes, mode: a.mode,
+      ...(a.owner ? { owner: a.owner } : {}), ...(a.group ? { group: a.group } : {}),
+      ...(a.validate ? { validate: a.validate } : {}), backup: a.backup,
+    }));
+    write.diff = { path: a.dest, ...(st ? {} : { before: null }), after: secret ? sha : bytes.toString('utf8'), ...(secret ? { secret: true } : {}) };
+    list.push(write);
+    return changes(...list);
+  }
+  if (st.mode !== a.mode) list.push(change(`mode ${st.mode} -> ${a.mode}`, exec(sh`chmod ${a.mode} -- ${a.dest}`)));
+  const ownerDiffers = (a.owner && a.owner !== st.owner) || (a.group && a.group !== st.group);
+  if (ownerDiffers) {
+    const spec = `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`;
+    list.push(change(`owner ${st.owner}:${st.group} -> ${spec}`, exec(sh`chown ${spec} -- ${a.dest}`)));
+  }
+  return list.length ? changes(...list) : { changes: [], noop: `${a.dest} has the wanted content, mode and owner` };
+}
+
+export function predictedStat(a: CopyArgs, st: FileStat | null): FileStat {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = contentBytes(a);
+  } catch {
+    bytes = undefined;
+  }
+  return {
+    type: 'file', mode: a.mode, owner: a.owner ?? st?.owner ?? 'root', group: a.group ?? st?.group ?? 'root',
+    size: bytes?.length ?? 0, sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : '',
+  };
+}

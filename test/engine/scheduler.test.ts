@@ -1,0 +1,91 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { definePlaybook, type PlayDefinition } from '../../src/define/playbook.ts';
+import { shell } from '../../src/modules/command.ts';
+import { serialBatches } from '../../src/engine/scheduler.ts';
+import { testInventory } from '../support/inventory.ts';
+import { runWithFakes } from '../support/run.ts';
+
+const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+const inv = () => testInventory({ nodes: hosts });
+const marker = (name: string) => shell({ script: `true # ${name}`, creates: '/nonexistent-capstan-guard' }, { name });
+const play = (over: Partial<PlayDefinition> = {}): PlayDefinition => ({ name: 'p', hosts: 'nodes', gatherFacts: false, steps: [marker('one'), marker('two')], ...over });
+
+/** Records "host:step" in the order the scripts reached the hosts, with concurrency. */
+function recorder() {
+  const order: string[] = [];
+  let running = 0;
+  let peak = 0;
+  const onExec = async (host: string, req: { script: string }) => {
+    const m = /# (\w+)/.exec(req.script);
+    if (!m) return;
+    running++;
+    peak = Math.max(peak, running);
+    order.push(`${host}:${m[1]}`);
+    await new Promise((r) => setTimeout(r, host === 'h1' ? 40 : 5));
+    running--;
+  };
+  return { order, onExec, peak: () => peak };
+}
+
+describe('scheduler', () => {
+  it('lockstep: every host finishes a step before any host starts the next', async () => {
+    const rec = recorder();
+    const behaviour = Object.fromEntries(hosts.map((h) => [h, { onExec: rec.onExec }]));
+    await runWithFakes(definePlaybook({ plays: [play()] }), inv(), { behaviour, forks: 6 });
+    const firstTwo = rec.order.findIndex((o) => o.endsWith(':two'));
+    assert.equal(firstTwo, hosts.length, `all "one" before any "two": ${rec.order.join(' ')}`);
+  });
+
+  it('free: a fast host goes on without waiting for a slow one', async () => {
+    const rec = recorder();
+    const behaviour = Object.fromEntries(hosts.map((h) => [h, { onExec: rec.onExec }]));
+    await runWithFakes(definePlaybook({ plays: [play({ strategy: 'free' })] }), inv(), { behaviour, forks: 6 });
+    const h2two = rec.order.indexOf('h2:two');
+    const h1two = rec.order.indexOf('h1:two');
+    assert.ok(h2two < h1two, `h2 finishes its steps before slow h1: ${rec.order.join(' ')}`);
+  });
+
+  it('never works on more hosts at once than --forks', async () => {
+    const rec = recorder();
+    const behaviour = Object.fromEntries(hosts.map((h) => [h, { onExec: rec.onExec }]));
+    await runWithFakes(definePlaybook({ plays: [play()] }), inv(), { behaviour, forks: 2 });
+    assert.equal(rec.peak(), 2);
+  });
+
+  it('serial: splits hosts into batches by count, percentage, or a list whose last entry repeats', () => {
+    assert.deepEqual(serialBatches(hosts, 4), [['h1', 'h2', 'h3', 'h4'], ['h5', 'h6']]);
+    assert.deepEqual(serialBatches(hosts, '50%'), [['h1', 'h2', 'h3'], ['h4', 'h5', 'h6']]);
+    assert.deepEqual(serialBatches(hosts, [1, 2]), [['h1'], ['h2', 'h3'], ['h4', 'h5'], ['h6']]);
+    assert.deepEqual(serialBatches(hosts, '10%'), hosts.map((h) => [h]), 'a batch has at least one host');
+  });
+
+  it('serial: a batch runs the whole play before the next batch starts', async () => {
+    const rec = recorder();
+    const behaviour = Object.fromEntries(hosts.map((h) => [h, { onExec: rec.onExec }]));
+    await runWithFakes(definePlaybook({ plays: [play({ serial: 3 })] }), inv(), { behaviour, forks: 6 });
+    assert.deepEqual(rec.order.slice(0, 6).map((o) => o.split(':')[0]).sort(), ['h1', 'h1', 'h2', 'h2', 'h3', 'h3']);
+  });
+
+  it('maxFailPercentage stops the play when too many hosts of a batch fail', async () => {
+    const failing = { failMatching: { pattern: /# one/, stderr: 'boom' } };
+    const r = await runWithFakes(definePlaybook({ plays: [play({ maxFailPercentage: 20 })] }), inv(), { behaviour: { h1: failing, h2: failing } });
+    assert.equal(r.stepEvents().filter((e) => e.step === 'two').length, 0, 'no host starts step two');
+    assert.ok(r.events.some((e) => e.type === 'warning' && /stopped/.test(e.message)));
+  });
+
+  it('anyErrorsFatal stops every host after a failure', async () => {
+    const r = await runWithFakes(definePlaybook({ plays: [play({ anyErrorsFatal: true })] }), inv(), { behaviour: { h3: { failMatching: { pattern: /# one/, stderr: 'boom' } } } });
+    assert.equal(r.stepEvents().filter((e) => e.step === 'two').length, 0);
+    assert.equal(r.recap.exitCode, 2);
+  });
+
+  it('a failed host stops; the others go on', async () => {
+    const r = await runWithFakes(definePlaybook({ plays: [play()] }), inv(), { behaviour: { h2: { failMatching: { pattern: /# one/, stderr: 'no space left' } } } });
+    assert.equal(r.recap.hosts.h2?.failed, 1);
+    assert.equal(r.stepEvents('h2').length, 1);
+    assert.equal(r.stepEvents('h3').length, 2);
+    const failed = r.stepEvents('h2')[0];
+    assert.match(failed?.result.msg ?? '', /no space left/);
+  });
+});
