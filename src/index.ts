@@ -26,6 +26,7 @@ export { fileStat, pathExists, type FileStat } from './facts/file.ts';
 
 export { runPlaybook, validatePlaybook, type EngineOptions } from './engine/run.ts';
 export type { InventoryView, VarLayer } from './engine/inventory-view.ts';
+export { defineInventory, type InventoryDefinition, type InventoryDefinitionInput } from './inventory/define.ts';
 export type { Connector, ExecRequest, ExecResult, HostConnection, Become } from './connectors/connector.ts';
 export { ExitCode, type Recap, type RunEvent, type HostTally, type ReportedResult } from './events.ts';
 export { ConfigError, ConnectionError, CommandError, InternalError, CapstanError } from './errors.ts';

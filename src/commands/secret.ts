@@ -70,7 +70,5 @@ export function redactDeep(value: unknown, seen = new WeakSet<object>()): unknow
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, seen));
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), redactDeep(v, seen)]));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, seen);
-  return out;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, seen)]));
 }

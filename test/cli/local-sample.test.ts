@@ -1,0 +1,75 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Recap, RunEvent } from '../../src/events.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function capstan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(join(root, 'bin/capstan.js'), args, { cwd: root, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('the CLI runs a sample playbook on the local connector', () => {
+  let dir: string;
+  let inv: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'capstan-cli-'));
+    inv = join(dir, 'hosts.ini');
+    writeFileSync(inv, 'localhost ansible_connection=local\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = async (...extra: string[]) => {
+    const r = await capstan(['run', 'test/fixtures/playbooks/local-sample.ts', '-i', inv, '-e', `sample_root=${dir}/ws`, '--json', ...extra]);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+    const end = events.at(-1);
+    assert.equal(end?.type, 'run.end', r.stderr);
+    return { ...r, events, recap: (end as { recap: Recap }).recap };
+  };
+
+  it('check on a fresh workspace predicts 4 changes (handler included) and creates nothing', async () => {
+    const r = await run('--check');
+    assert.equal(r.code, 0);
+    assert.equal(r.recap.hosts.localhost?.changed, 4);
+    assert.equal(existsSync(`${dir}/ws`), false);
+  });
+
+  it('apply makes them', async () => {
+    const r = await run();
+    assert.equal(r.code, 0);
+    assert.equal(r.recap.hosts.localhost?.changed, 4);
+    assert.equal(readFileSync(`${dir}/ws/motd`, 'utf8'), 'managed by capstan on localhost\n');
+  });
+
+  it('apply again changes nothing', async () => {
+    const r = await run();
+    assert.deepEqual(r.recap.hosts.localhost, { ok: 3, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+  });
+
+  it('check again reports nothing to change', async () => {
+    const r = await run('--check');
+    assert.equal(r.recap.hosts.localhost?.changed, 0);
+  });
+
+  it('invalid input exits 5 with the reason and runs nothing', async () => {
+    const r = await capstan(['run', 'test/fixtures/playbooks/missing.ts', '-i', inv]);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /playbook not found/);
+    const nomatch = await capstan(['run', 'test/fixtures/playbooks/local-sample.ts', '-i', inv, '--limit', 'web9']);
+    assert.equal(nomatch.code, 5);
+    assert.match(nomatch.stderr, /web9/);
+  });
+
+  it('validate checks without connecting', async () => {
+    const r = await capstan(['validate', 'test/fixtures/playbooks/local-sample.ts', '-i', inv, '-e', `sample_root=${dir}/ws`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /is valid/);
+  });
+});
