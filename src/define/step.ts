@@ -98,12 +98,23 @@ export interface LoopStep<D = unknown> {
   readonly origin?: string;
 }
 
+/** Runs the handlers notified so far, here instead of at the end of the play. */
+export interface FlushStep {
+  readonly kind: 'flush';
+  readonly options: StepOptions<unknown>;
+  readonly origin?: string;
+}
+
+export function flushHandlers(): FlushStep {
+  return { kind: 'flush', options: { name: 'flush handlers' }, origin: callSite() };
+}
+
 /**
  * A step of any result type. The default is `any` on purpose: step options hold callbacks
  * over the result type, so lists of steps with different results need it.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Step<D = any> = ModuleStep<D> | LoopStep<D>;
+export type Step<D = any> = ModuleStep<D> | LoopStep<D> | FlushStep;
 
 /** Runs `body` once per item, reported as one step with per-item results. */
 export function loop<T, D>(
@@ -126,6 +137,7 @@ export function loop<T, D>(
 export function stepName(step: Step): string {
   if (step.options.name) return step.options.name;
   if (step.kind === 'loop') return `loop over ${step.items.length} items`;
+  if (step.kind === 'flush') return 'flush handlers';
   return step.module.describe ? step.module.describe(step.args as never) : step.module.name;
 }
 

@@ -40,6 +40,7 @@ export function splitOrigin(origin?: string): [string | undefined, number | unde
 /** The module steps a step stands for: itself, or one per loop item. */
 export function expandStep(step: Step): ModuleStep[] {
   if (step.kind === 'module') return [step];
+  if (step.kind === 'flush') return [];
   return expandLoop(step);
 }
 

@@ -83,6 +83,10 @@ async function runLockstep(run: BatchRun): Promise<void> {
     const hosts = state.activeHosts(run.hosts).filter((h) => (play.perHost.get(h)?.steps.length ?? 0) > i);
     if (!hosts.length) break;
     const first = play.perHost.get(hosts[0] as string)?.steps[i] as PreparedStep;
+    if (first.step.kind === 'flush') {
+      await flushHandlers(run);
+      continue;
+    }
     state.emit({ type: 'step.start', play: play.definition.name, step: stepName(first.step), index: i, hosts, handler: false });
     if (first.step.options.runOnce) await runOnce(run, hosts, i);
     else await Promise.all(hosts.map((h) => run.queue.add(() => stepOn(run, h, i))));
@@ -96,6 +100,10 @@ async function runFree(run: BatchRun): Promise<void> {
   await Promise.all(state.activeHosts(run.hosts).map((h) => run.queue.add(async () => {
     const steps = play.perHost.get(h)?.steps ?? [];
     for (let i = 0; i < steps.length && state.host(h).status === 'active' && !run.stopped && !state.aborted; i++) {
+      if (steps[i]?.step.kind === 'flush') {
+        await flushHandlers(run, [h]);
+        continue;
+      }
       if (steps[i]?.step.options.runOnce) {
         if (!once.has(i)) once.set(i, stepOn(run, h, i));
         else await copyOnceResult(run, await once.get(i)!.then(() => firstRunner(run, i)), h, i);
@@ -140,9 +148,9 @@ async function stepOn(run: BatchRun, host: string, i: number): Promise<void> {
   }
 }
 
-async function flushHandlers(run: BatchRun): Promise<void> {
+async function flushHandlers(run: BatchRun, only?: string[]): Promise<void> {
   const { state, play } = run;
-  const hosts = state.activeHosts(run.hosts);
+  const hosts = state.activeHosts(only ?? run.hosts);
   const order = play.perHost.get(hosts[0] ?? '')?.handlers ?? [];
   const ran = new Set<string>();
   for (const [hi, handler] of order.entries()) {
@@ -157,8 +165,9 @@ async function flushHandlers(run: BatchRun): Promise<void> {
     }
     targets.forEach((h) => ran.add(h));
   }
-  if (state.options.check) return;
   const clear = hosts.filter((h) => state.host(h).status === 'active' && (ran.has(h) || (run.notified.get(h)?.size ?? 0) > 0));
+  for (const h of clear) run.notified.get(h)?.clear();
+  if (state.options.check) return;
   await Promise.all(clear.map((h) => run.queue.add(() => journal(run, h, journalClearScript(run.key)))));
 }
 
