@@ -1,0 +1,196 @@
+/**
+ * Opens the SSH connection of one host: through its ProxyJump bastions if any (each
+ * verified with the same host-key policy), with a deadline on TCP connect + handshake +
+ * authentication, keepalive on, and retries with exponential backoff for failures that may
+ * pass (never after an authentication failure or a host-key refusal). Failures are
+ * ConnectionErrors with a reason: refused, timeout, dns, auth, host-key, protocol, dropped.
+ *
+ *   const session = await connectTarget(target, { host: 'web1', options, password, onConnection });
+ *   session.client.exec('uname', cb);
+ *   closeSession(session);
+ */
+import type { Duplex } from 'node:stream';
+import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { redact, type Secret } from '../../commands/secret.ts';
+import { ConnectionError } from '../../errors.ts';
+import { planAuth } from './auth.ts';
+import type { Endpoint, Target } from './config.ts';
+import { preferredAlgorithms, verifyHostKey } from './host-key.ts';
+import { readKnownHosts } from './known-hosts.ts';
+import type { SshOptions } from './options.ts';
+
+export interface ConnectContext {
+  /** Inventory name, for messages. */
+  host: string;
+  options: SshOptions;
+  password?: Secret | undefined;
+  explicitKey?: string | undefined;
+  /** Receives ssh2's debug lines, with every known secret masked. */
+  debug?: ((line: string) => void) | undefined;
+  /** Called once per connection to the target that reached the ready state. */
+  onConnection?: () => void;
+}
+
+export interface Session {
+  client: Client;
+  /** Bastion connections, closed with the session. */
+  jumps: Client[];
+  /** Connections of the session that are already closed. */
+  closed: Set<Client>;
+}
+
+const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/** Connects with retries; the last failure is thrown. */
+export async function connectTarget(target: Target, ctx: ConnectContext): Promise<Session> {
+  const { connectRetries, retryBackoffMs } = ctx.options;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectOnce(target, ctx);
+    } catch (e) {
+      const final = !(e instanceof ConnectionError) || e.reason === 'auth' || e.reason === 'host-key' || attempt >= connectRetries;
+      if (final) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(retryBackoffMs * 2 ** attempt, 60_000)));
+    }
+  }
+}
+
+async function connectOnce(target: Target, ctx: ConnectContext): Promise<Session> {
+  const jumps: Client[] = [];
+  try {
+    let sock: Duplex | undefined;
+    for (const hop of target.jumps) {
+      const prev = jumps[jumps.length - 1];
+      if (prev) sock = await forward(prev, hop, ctx.host);
+      jumps.push(await openClient(hop, ctx, sock, false));
+    }
+    const last = jumps[jumps.length - 1];
+    const client = await openClient(target, ctx, last ? await forward(last, target, ctx.host) : undefined, true);
+    ctx.onConnection?.();
+    const closed = new Set<Client>();
+    for (const c of [client, ...jumps]) c.once('close', () => closed.add(c));
+    return { client, jumps, closed };
+  } catch (e) {
+    for (const j of jumps) j.destroy();
+    throw e;
+  }
+}
+
+/** Closes the connection and its bastions; resolves when closed (or after a second). */
+export async function closeSession(s: Session): Promise<void> {
+  await Promise.all([s.client, ...s.jumps].filter((c) => !s.closed.has(c)).map((c) => endClient(c)));
+}
+
+function endClient(c: Client): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      c.destroy();
+      resolve();
+    }, 1_000);
+    c.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    c.end();
+  });
+}
+
+function forward(via: Client, to: Endpoint, host: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    via.forwardOut('127.0.0.1', 0, to.hostName, to.port, (err, stream) => {
+      if (err) reject(new ConnectionError(host, `bastion could not reach ${to.hostName}:${to.port}: ${err.message}`, 'refused', { cause: err }));
+      else resolve(stream);
+    });
+  });
+}
+
+function where(e: Endpoint): string {
+  return `${e.user}@${e.hostName}:${e.port}`;
+}
+
+/** A host-key verifier for ssh2 that records why it refused. */
+function verifierFor(endpoint: Endpoint, options: SshOptions, onRefusal: (why: string) => void) {
+  const check = { host: endpoint.hostKeyName, port: endpoint.port, policy: options.hostKeyPolicy, knownHostsPath: options.knownHostsPath, fingerprint: options.hostKeyFingerprint };
+  return (key: Buffer, verify: (ok: boolean) => void): void => {
+    verifyHostKey(check, key).then(
+      (v) => {
+        if (!v.ok) onRefusal(v.message);
+        verify(v.ok);
+      },
+      (e: Error) => {
+        onRefusal(`cannot check the host key against ${options.knownHostsPath}: ${e.message}`);
+        verify(false);
+      },
+    );
+  };
+}
+
+/** One attempt at one endpoint; resolves when authenticated. */
+async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex | undefined, isTarget: boolean): Promise<Client> {
+  const { options } = ctx;
+  const known = await readKnownHosts(options.knownHostsPath);
+  const preferred = HOST_KEY_ALGORITHMS.filter((a) => preferredAlgorithms(known, endpoint.hostKeyName, endpoint.port).includes(a));
+  const auth = await planAuth(endpoint, { options, host: ctx.host, target: isTarget, password: ctx.password, explicitKey: isTarget ? ctx.explicitKey : undefined });
+  const client = new ssh2.Client();
+  let refusal: string | undefined;
+  const config: ConnectConfig = {
+    host: endpoint.hostName,
+    port: endpoint.port,
+    ...(sock ? { sock } : {}),
+    username: auth.username,
+    authHandler: auth.handler,
+    hostVerifier: verifierFor(endpoint, options, (why) => (refusal = why)),
+    readyTimeout: options.connectTimeoutMs,
+    keepaliveInterval: options.keepaliveIntervalMs,
+    keepaliveCountMax: options.keepaliveCountMax,
+    algorithms: { serverHostKey: [...preferred, ...HOST_KEY_ALGORITHMS.filter((a) => !preferred.includes(a))] },
+  };
+  const debug = ctx.debug;
+  if (debug) config.debug = (line: string) => debug(redact(line));
+  return new Promise<Client>((resolve, reject) => {
+    let settled = false;
+    const fail = (e: ConnectionError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      client.destroy();
+      reject(e);
+    };
+    const guard = setTimeout(
+      () => fail(new ConnectionError(ctx.host, `no SSH session with ${where(endpoint)} within ${options.connectTimeoutMs} ms`, 'timeout')),
+      options.connectTimeoutMs + 1_000,
+    );
+    client.on('error', (err) => fail(classify(err, ctx.host, endpoint, refusal, auth.offered, options.connectTimeoutMs)));
+    client.once('close', () => fail(new ConnectionError(ctx.host, `${where(endpoint)} closed the connection during the handshake`, 'dropped')));
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      resolve(client);
+    });
+    client.connect(config);
+  });
+}
+
+type SshError = Error & { level?: string; code?: string | number };
+
+/** Maps an ssh2 or socket error to a ConnectionError with a reason and a plain message. */
+export function classify(err: SshError, host: string, e: Endpoint, refusal: string | undefined, offered: string[], timeoutMs: number): ConnectionError {
+  const at = where(e);
+  const opt = { cause: err };
+  if (refusal) return new ConnectionError(host, refusal, 'host-key', opt);
+  if (err.level === 'client-authentication') {
+    const tried = offered.length > 0 ? offered.join(', ') : 'nothing: no key, agent or password available';
+    return new ConnectionError(host, `authentication failed for ${at} (offered: ${tried})`, 'auth', opt);
+  }
+  if (err.level === 'client-timeout') return new ConnectionError(host, `no SSH handshake with ${at} within ${timeoutMs} ms`, 'timeout', opt);
+  const code = String(err.code ?? '');
+  if (err.level === 'client-dns' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConnectionError(host, `cannot resolve ${e.hostName}: ${err.message}`, 'dns', opt);
+  }
+  if (code === 'ECONNREFUSED') return new ConnectionError(host, `connection refused by ${e.hostName}:${e.port} (is sshd running?)`, 'refused', opt);
+  if (code === 'ETIMEDOUT') return new ConnectionError(host, `TCP connection to ${e.hostName}:${e.port} timed out`, 'timeout', opt);
+  if (code === 'ECONNRESET' || code === 'EPIPE') return new ConnectionError(host, `${at} reset the connection during the handshake`, 'dropped', opt);
+  if (err.level === 'handshake' || err.level === 'protocol') return new ConnectionError(host, `SSH handshake with ${at} failed: ${err.message}`, 'protocol', opt);
+  return new ConnectionError(host, `cannot connect to ${at}: ${err.message}`, 'other', opt);
+}

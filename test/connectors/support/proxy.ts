@@ -1,0 +1,76 @@
+/**
+ * Test fixture: a TCP relay on loopback in front of a server, to count connections and to
+ * simulate a network fault: `cut()` resets every relayed connection (the host drops),
+ * `freeze()` silently stops relaying (the peer is dead; only keepalive notices).
+ *
+ *   const p = await startProxy(sshd.port);
+ *   const c = createSshConnector(sshd.host({ port: p.port }));
+ *   p.freeze();
+ */
+import { createServer, connect, type Socket } from 'node:net';
+
+export interface Proxy {
+  port: number;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  cut(): void;
+  freeze(): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(targetPort: number): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  let frozen = false;
+  const server = createServer((client) => {
+    accepted++;
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d) => frozen || upstream.write(d));
+    upstream.on('data', (d) => frozen || client.write(d));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    port: typeof addr === 'object' && addr ? addr.port : 0,
+    get accepted() {
+      return accepted;
+    },
+    cut: () => {
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    freeze: () => {
+      frozen = true;
+    },
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A server that accepts TCP connections and never says a word. */
+export async function startSilentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    port: typeof addr === 'object' && addr ? addr.port : 0,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
