@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recap, RunEvent } from '../../src/events.ts';
@@ -71,5 +71,28 @@ describe('the CLI runs a sample playbook on the local connector', () => {
     const r = await capstan(['validate', 'test/fixtures/playbooks/local-sample.ts', '-i', inv, '-e', `sample_root=${dir}/ws`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /is valid/);
+  });
+});
+
+// Same file as the runs above: every local run takes the host's lock, so they must not overlap.
+describe('SIGINT during a run', () => {
+  it('finishes the step in flight, schedules nothing more, releases the lock and temp dir, prints the recap, exits 130', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-int-'));
+    writeFileSync(join(dir, 'hosts.ini'), 'localhost ansible_connection=local\n');
+    const tempsBefore = new Set(readdirSync('/tmp').filter((f) => f.startsWith('capstan.run.')));
+    const child = spawn(join(root, 'bin/capstan.js'), ['run', 'test/fixtures/playbooks/slow-local.ts', '-i', join(dir, 'hosts.ini')], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 130, out);
+    assert.match(out, /PLAY RECAP/);
+    assert.doesNotMatch(out, /never reached/);
+    assert.equal(existsSync('/tmp/capstan.lock'), false, 'lock released');
+    const leftover = readdirSync('/tmp').filter((f) => f.startsWith('capstan.run.') && !tempsBefore.has(f));
+    assert.deepEqual(leftover, [], 'temp dir removed');
   });
 });
