@@ -52,6 +52,8 @@ export interface ConnectorStats {
   roundTrips: number;
   /** Transport connections opened (should be 1 per host per run). */
   connections: number;
+  /** SSH channels opened on them (long-lived shells and streamed transfers), where that applies. */
+  channels?: number;
 }
 
 export interface Connector {

@@ -44,7 +44,7 @@ interface Live {
 
 export class SshConnector implements Connector {
   readonly host: string;
-  readonly stats: ConnectorStats = { roundTrips: 0, connections: 0 };
+  readonly stats: ConnectorStats = { roundTrips: 0, connections: 0, channels: 0 };
   readonly options: SshOptions;
   #live: Promise<Live> | undefined;
   #lost: ConnectionError | undefined;
@@ -73,7 +73,7 @@ export class SshConnector implements Connector {
       debug: this.deps.debug,
       onConnection: () => this.stats.connections++,
     });
-    const limiter = new ChannelLimiter(this.options.maxSessions);
+    const limiter = new ChannelLimiter(this.options.maxSessions, () => void this.stats.channels!++);
     const dropped = () => this.#lost;
     const pool = new ShellPool(session.client, limiter, { host: this.host, gateTimeoutMs: this.options.connectTimeoutMs }, dropped);
     this.#watch(session, limiter);

@@ -12,6 +12,8 @@
  * A step is a value: `ctx.result(step)` gives its typed result on the current host
  * (Ansible's register), so later steps can depend on it.
  */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ModuleDefinition } from './module.ts';
 import type { HostFacts } from '../facts/host.ts';
 
@@ -141,6 +143,9 @@ export function stepName(step: Step): string {
   return step.module.describe ? step.module.describe(step.args as never) : step.module.name;
 }
 
+/** Capstan's own source directory: frames inside it are not where the user built a step. */
+const OWN_SRC = `${dirname(dirname(fileURLToPath(import.meta.url)))}/`;
+
 /** The first stack frame outside Capstan's own source: where the user built a step. */
 export function callSite(): string | undefined {
   const stack = new Error().stack?.split('\n').slice(2) ?? [];
@@ -148,7 +153,7 @@ export function callSite(): string | undefined {
     const m = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!m || !m[1]) continue;
     const file = m[1].replace(/^file:\/\//, '');
-    if (/\/capstan\/src\/|\/main\/src\/|node_modules\/(?!@capstan)|node:/.test(file) && !/\/roles\//.test(file)) continue;
+    if (file.startsWith(OWN_SRC)) continue;
     return `${file}:${m[2]}`;
   }
   return undefined;

@@ -42,7 +42,7 @@ describe('ssh become', () => {
     const r = await c.exec({ script: 'id -un', become: { user: 'needpw' } });
     assert.notEqual(r.exitCode, 0);
     assert.match(r.stderr, /passwordless sudo.*ansible_become_password/);
-    assert.ok(Date.now() - t0 < 2_000);
+    assert.ok(Date.now() - t0 < 8_000);
     const again = await c.exec({ script: 'id -un', become: { user: 'needpw' } });
     assert.match(again.stderr, /passwordless sudo/);
   });
@@ -74,7 +74,7 @@ describe('ssh become', () => {
     assert.notEqual(r.exitCode, 0);
     assert.match(r.stderr, /rejected the become password/);
     assert.doesNotMatch(r.stderr, /wrong-pw-canary/);
-    assert.ok(Date.now() - t0 < 3_000);
+    assert.ok(Date.now() - t0 < 8_000);
     await c2.close();
   });
 

@@ -185,7 +185,7 @@ describe('ssh connect', () => {
     proxy.cut();
     assert.equal((await failure(pending)).reason, 'dropped');
     assert.equal((await failure(c.exec({ script: 'true' }))).reason, 'dropped');
-    assert.ok(Date.now() - t0 < 1_000);
+    assert.ok(Date.now() - t0 < 5_000);
     await c.close();
     await proxy.close();
   });

@@ -166,6 +166,9 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
       if (settled) return;
       settled = true;
       clearTimeout(guard);
+      // Commands are small writes answered by small writes: without this, Nagle's algorithm
+      // and delayed ACKs add about 40 ms to each one when ssh2 splits a packet in two writes.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.connect(config);

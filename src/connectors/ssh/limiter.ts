@@ -12,7 +12,11 @@ export class ChannelLimiter {
   #waiting: { grant: (release: () => void) => void; fail: (e: Error) => void }[] = [];
   #broken: Error | undefined;
 
-  constructor(readonly max: number) {}
+  /** Called each time a channel is granted (for the connector's channel counter). */
+  constructor(
+    readonly max: number,
+    private readonly onGrant: () => void = () => undefined,
+  ) {}
 
   get inUse(): number {
     return this.#inUse;
@@ -37,6 +41,7 @@ export class ChannelLimiter {
 
   #grant(): () => void {
     this.#inUse++;
+    this.onGrant();
     let released = false;
     return () => {
       if (released) return;
