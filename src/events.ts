@@ -45,7 +45,7 @@ export interface Recap {
   exitCode: number;
   interrupted: boolean;
   /** Round trips and connections per host, from the connectors' counters. */
-  transport: Record<string, { roundTrips: number; connections: number }>;
+  transport: Record<string, { roundTrips: number; connections: number; channels?: number }>;
 }
 
 export type RunEvent =

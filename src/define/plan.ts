@@ -24,7 +24,28 @@ export interface PutSpec {
   backup?: boolean;
 }
 
-export type Action = { kind: 'exec'; command: Command } | { kind: 'put'; file: PutSpec };
+/** Copies a file from the host to the controller (streamed, written atomically there). */
+export interface FetchSpec {
+  src: string;
+  /** Local path on the controller. */
+  dest: string;
+}
+
+/** Reboots the host and waits until it is back with a new boot id. */
+export interface RebootSpec {
+  /** The command that starts the reboot (default `systemctl reboot`, falling back to `shutdown -r now`). */
+  command?: string;
+  /** How long to wait for the host to come back. */
+  timeoutMs: number;
+  /** A command that must succeed once the host is back (e.g. `systemctl is-system-running --wait`). */
+  testCommand?: string;
+}
+
+export type Action =
+  | { kind: 'exec'; command: Command }
+  | { kind: 'put'; file: PutSpec }
+  | { kind: 'fetch'; fetch: FetchSpec }
+  | { kind: 'reboot'; reboot: RebootSpec };
 
 /** Before/after text of a file, for --diff. `secret` renders only sizes and hashes. */
 export interface FileDiff {
@@ -58,6 +79,14 @@ export function exec(script: ShellText | string | Command, options: Omit<Command
 
 export function put(file: PutSpec): Action {
   return { kind: 'put', file };
+}
+
+export function fetchFrom(spec: FetchSpec): Action {
+  return { kind: 'fetch', fetch: spec };
+}
+
+export function reboot(spec: RebootSpec): Action {
+  return { kind: 'reboot', reboot: spec };
 }
 
 export function change(summary: string, ...actions: Action[]): Change {

@@ -15,7 +15,10 @@ import type { Change, FileDiff, Plan } from '../define/plan.ts';
 import type { ModuleStep, StepContext, StepResult } from '../define/step.ts';
 import { resolveDeferred } from '../define/deferred.ts';
 import type { Become, ExecResult } from '../connectors/connector.ts';
-import { putFile } from '../connectors/transfer.ts';
+import { fetchFile, putFile } from '../connectors/transfer.ts';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { rebootHost } from './reboot.ts';
 import { renderScript, displayCommand } from '../commands/command.ts';
 import { redact } from '../commands/secret.ts';
 import { quote } from '../commands/quote.ts';
@@ -116,6 +119,15 @@ async function applyChanges(session: HostSession, list: Change[], o: CallOptions
     for (const a of c.actions) {
       if (a.kind === 'put') {
         await putFile(session.connector, { ...a.file, become: o.become });
+        continue;
+      }
+      if (a.kind === 'fetch') {
+        await mkdir(dirname(a.fetch.dest), { recursive: true });
+        await fetchFile(session.connector, a.fetch.src, a.fetch.dest, o.become);
+        continue;
+      }
+      if (a.kind === 'reboot') {
+        await rebootHost(session, a.reboot, o.become);
         continue;
       }
       const cmd = a.command;

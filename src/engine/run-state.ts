@@ -85,8 +85,8 @@ export class RunState {
   session(name: string): HostSession {
     const h = this.host(name);
     if (!h.session) {
-      const connector: Connector = this.options.connectorFactory(this.connection(name));
-      h.session = new HostSession(name, connector, { runId: this.runId, lockStaleMs: this.options.lockStaleMs, noLock: this.options.noLock });
+      const make = (): Connector => this.options.connectorFactory(this.connection(name));
+      h.session = new HostSession(name, make(), { runId: this.runId, lockStaleMs: this.options.lockStaleMs, noLock: this.options.noLock }, make);
     }
     return h.session;
   }

@@ -46,7 +46,7 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
   }
   for (const h of prepared.allHosts) state.host(h);
   const hosts = Object.fromEntries([...state.hosts].map(([n, h]) => [n, h.tally]));
-  const transport = Object.fromEntries([...state.hosts].filter(([, h]) => h.session).map(([n, h]) => [n, { ...h.session!.connector.stats }]));
+  const transport = Object.fromEntries([...state.hosts].filter(([, h]) => h.session).map(([n, h]) => [n, h.session!.stats]));
   const recap: Recap = {
     hosts, check: options.check, durationMs: Date.now() - started, interrupted: state.aborted,
     exitCode: exitCodeFor(Object.values(hosts), state.aborted), transport,

@@ -33,6 +33,8 @@ export interface SessionOptions {
 export class HostSession {
   readonly facts = new FactStore();
   private opened = false;
+  /** Counters of connectors replaced by `replaceConnector` (after a reboot). */
+  private readonly previous = { roundTrips: 0, connections: 0, channels: 0 };
   private lockBecome: Become | undefined;
   private tmpDir: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -40,9 +42,32 @@ export class HostSession {
 
   constructor(
     readonly host: string,
-    readonly connector: Connector,
+    private current: Connector,
     private readonly options: SessionOptions,
+    /** Makes a new connector for this host (to reconnect after a reboot). */
+    readonly newConnector?: () => Connector,
   ) {}
+
+  get connector(): Connector {
+    return this.current;
+  }
+
+  /** Transport counters for the whole run, across reconnections. */
+  get stats(): { roundTrips: number; connections: number; channels?: number } {
+    const s = this.current.stats;
+    const channels = (s.channels ?? 0) + this.previous.channels;
+    return { roundTrips: s.roundTrips + this.previous.roundTrips, connections: s.connections + this.previous.connections, ...(channels ? { channels } : {}) };
+  }
+
+  /** Swaps in a new, connected connector (the host rebooted); the lock went with the old boot. */
+  replaceConnector(next: Connector): void {
+    const s = this.current.stats;
+    this.previous.roundTrips += s.roundTrips;
+    this.previous.connections += s.connections;
+    this.previous.channels += s.channels ?? 0;
+    this.current = next;
+    this.facts.invalidate();
+  }
 
   /** The private 0700 temp directory of this run on the host (after the first batch). */
   get tempDir(): string | undefined {
