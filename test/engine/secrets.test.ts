@@ -1,0 +1,50 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { definePlaybook } from '../../src/define/playbook.ts';
+import { Secret } from '../../src/commands/secret.ts';
+import { copy } from '../../src/modules/copy.ts';
+import { shell, command } from '../../src/modules/command.ts';
+import { JsonReporter } from '../../src/output/json.ts';
+import { PrettyReporter } from '../../src/output/pretty.ts';
+import { createLogger, log } from '../../src/log/logger.ts';
+import { testInventory } from '../support/inventory.ts';
+import { runWithFakes } from '../support/run.ts';
+
+const CANARY = 'canary-7f3a9c1e-secret-value';
+
+describe('a secret never leaves through argv, events, diffs, output or logs', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'capstan-secret-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('at maximum verbosity, with --diff, in check and apply, the canary appears zero times', async () => {
+    const secret = new Secret(CANARY, 'canary token');
+    const logFile = join(dir, 'diag.log');
+    createLogger({ verbosity: 3, file: logFile });
+    const pb = definePlaybook({ plays: [{ name: 'secrets', hosts: 'all', gatherFacts: false, steps: [
+      copy({ dest: `${dir}/token`, content: secret, mode: '0600' }, { name: 'token file' }),
+      shell({ script: `cat > ${dir}/from-stdin`, stdin: secret, creates: `${dir}/from-stdin` }, { name: 'token through stdin' }),
+      command({ argv: ['cat', `${dir}/token`] }, { name: 'read it back', changedWhen: () => false }),
+    ] }] });
+    const outputs: string[] = [];
+    for (const check of [true, false]) {
+      const r = await runWithFakes(pb, testInventory({ n: ['n1'] }), { check, diff: true });
+      const json = new JsonReporter((l) => outputs.push(l));
+      const pretty = new PrettyReporter({ write: (s) => outputs.push(s), colors: false, tty: false, verbose: 4 });
+      r.events.forEach((e) => { json.handle(e); pretty.handle(e); log().debug('event', { event: e }); });
+      const scripts = [...r.fakes.values()].flatMap((f) => f.scripts).join('\n');
+      assert.equal(scripts.split(CANARY).length - 1, 0, 'no script sent to the host contains the secret');
+      assert.equal(r.recap.exitCode, 0);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const all = outputs.join('') + readFileSync(logFile, 'utf8');
+    assert.equal(all.split(CANARY).length - 1, 0, 'no output or log line contains the secret');
+    assert.match(all, /content changed \(secret\)/, 'the diff says what changed without showing it');
+    assert.equal(readFileSync(`${dir}/token`, 'utf8'), CANARY, 'the host got the real value');
+    assert.equal(readFileSync(`${dir}/from-stdin`, 'utf8'), CANARY);
+    assert.equal(statSync(`${dir}/token`).mode & 0o777, 0o600);
+  });
+});
