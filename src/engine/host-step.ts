@@ -48,8 +48,9 @@ export async function runStepOnHost(state: RunState, play: PreparedPlay, host: s
   const target = step.options.delegateTo ?? host;
   let outcome: CallOutcome;
   try {
-    if (![...ps.conditions, ...(step.options.when ? [step.options.when] : [])].every((c) => c(ctx))) {
-      outcome = { result: { status: 'skipped', changed: false, failed: false, skipped: true, summaries: [], reason: 'condition is false', durationMs: 0 }, diffs: [] };
+    const cond = evaluateConditions(ctx, [...ps.conditions, ...(step.options.when ? [step.options.when] : [])]);
+    if (!cond.pass) {
+      outcome = { result: { status: 'skipped', changed: false, failed: false, skipped: true, summaries: [], reason: 'condition is false', durationMs: 0, ...(cond.uncertain ? { uncertain: cond.uncertain } : {}) }, diffs: [] };
     } else {
       outcome = await withRetries(step.options, () => runCalls(state, play, host, target, ps, pos, ctx, label));
     }
@@ -61,6 +62,25 @@ export async function runStepOnHost(state: RunState, play: PreparedPlay, host: s
   const result = applyOverrides(step.options, outcome.result);
   record(state, play, host, ps, pos, result, outcome.diffs, label, target !== host ? target : undefined);
   return result;
+}
+
+/**
+ * Evaluates `when` conditions. Under --check, a condition that read the result of a step whose
+ * outcome is uncertain is itself uncertain: the skip is reported as such, not as a fact.
+ */
+function evaluateConditions(ctx: StepContext, conds: ((c: StepContext) => boolean)[]): { pass: boolean; uncertain?: string } {
+  let uncertain: string | undefined;
+  const watched: StepContext = Object.create(ctx, {
+    result: {
+      value: (s: Parameters<StepContext['result']>[0], h?: string) => {
+        const r = ctx.result(s, h);
+        if (r?.uncertain) uncertain ??= `the condition reads a result known only after apply (${r.uncertain})`;
+        return r;
+      },
+    },
+  }) as StepContext;
+  const pass = conds.every((c) => c(watched));
+  return uncertain ? { pass, uncertain } : { pass };
 }
 
 async function runCalls(state: RunState, play: PreparedPlay, host: string, target: string, ps: PreparedStep, pos: StepPosition, ctx: StepContext, label: string): Promise<CallOutcome> {

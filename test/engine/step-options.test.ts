@@ -97,4 +97,13 @@ describe('step options', () => {
     assert.equal(applied.recap.exitCode, 0);
     assert.equal(readFileSync(`${dir}/agent.conf`, 'utf8'), 'token=generated\n');
   });
+
+  it('under --check, a skip decided on an uncertain result is itself reported as uncertain', async () => {
+    const probe = command({ argv: ['echo', 'ready'] }, { name: 'probe' });
+    const after = shell({ script: 'true' }, { name: 'after', when: (ctx) => ctx.result(probe)?.data?.stdout.trim() === 'ready' });
+    const r = await runWithFakes(one([probe, after]), testInventory({ n: ['n1'] }), { check: true });
+    const ev = r.stepEvents('n1')[1];
+    assert.equal(ev?.result.status, 'skipped');
+    assert.match(ev?.result.uncertain ?? '', /known only after apply/);
+  });
 });
