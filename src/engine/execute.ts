@@ -68,7 +68,7 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
     return done({ ...changedResult(plan.changes.map((c) => c.summary), uncertain) }, diffs);
   }
   const applied = await applyChanges(session, plan.changes, o);
-  session.facts.invalidate();
+  session.facts.invalidate(module.affects?.includes('host') ?? false);
   const last = applied.outputs.at(-1);
   const result: Omit<StepResult, 'durationMs'> = {
     ...base(applied.failed ? 'failed' : 'changed'),

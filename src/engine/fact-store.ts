@@ -37,8 +37,12 @@ export class FactStore {
     this.real.set(ref.key, value);
   }
 
-  invalidate(): void {
-    this.real.clear();
+  /**
+   * After something ran on the host: cached values may be stale. Host facts (CPUs, OS,
+   * address) survive ordinary changes; `everything` drops them too (hostname, reboot).
+   */
+  invalidate(everything = false): void {
+    for (const key of [...this.real.keys()]) if (everything || !key.startsWith('host.')) this.real.delete(key);
   }
 
   predict(ref: FactRef<unknown>, value: unknown): void {

@@ -88,6 +88,7 @@ async function runCalls(state: RunState, play: PreparedPlay, host: string, targe
   const become = state.become(target, ps.become, play.definition.become);
   const prefetch = target === host ? staticFactRefs(pos.later.filter((l) => state.become(host, l.become, play.definition.become)?.user === become?.user).map((l) => l.step)) : [];
   const opts = { check: state.options.check, diff: state.options.diff, become, timeoutMs: ps.step.options.timeoutMs ?? state.options.commandTimeoutMs, prefetch, stepLabel: label };
+  if (play.definition.gatherFacts !== false && !session.facts.has(hostFacts())) await session.gather([hostFacts(), ...prefetch], become);
   if (ps.step.kind === 'module') return runModuleCall(session, ps.step as ModuleStep, ctx, opts);
   if (ps.step.kind === 'flush') return { result: { status: 'ok', changed: false, failed: false, skipped: false, summaries: [], durationMs: 0 }, diffs: [] };
   const calls = expandStep(ps.step);

@@ -78,7 +78,7 @@ export class PrettyReporter {
       case 'failed':
         return r.ignored ? this.c.cyan('failed (ignored)') : this.c.red('FAILED');
       case 'skipped':
-        return this.c.cyan('skipping');
+        return this.c.cyan(r.uncertain ? 'skipping (cannot predict)' : 'skipping');
       case 'unreachable':
         return this.c.red('UNREACHABLE');
     }
@@ -87,6 +87,7 @@ export class PrettyReporter {
   private detail(r: ReportedResult): string {
     if (r.status === 'failed') return ` ${r.msg ?? ''}`;
     if (r.status === 'changed') return ` ${r.summaries.join('; ')}${r.uncertain ? this.c.dim(` (${r.uncertain})`) : ''}`;
+    if (r.status === 'skipped' && r.uncertain) return this.c.dim(` ${r.uncertain}`);
     if (this.o.verbose > 0 && r.reason) return this.c.dim(` ${r.reason}`);
     return '';
   }

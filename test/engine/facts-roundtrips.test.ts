@@ -54,3 +54,16 @@ function twiceCreate(path: string) {
     ] }],
   });
 }
+
+describe('host facts', () => {
+  it('stay available to later steps after a change on the host', async () => {
+    const { shell } = await import('../../src/modules/command.ts');
+    const seen: (number | undefined)[] = [];
+    const pb = definePlaybook({ plays: [{ name: 'facts', hosts: 'all', steps: [
+      shell({ script: 'true' }, { name: 'a change' }),
+      shell({ script: 'true' }, { name: 'reads facts', when: (ctx) => (seen.push(ctx.facts?.cpus), true) }),
+    ] }] });
+    await runWithFakes(pb, testInventory({ nodes: ['n1'] }));
+    assert.ok((seen[0] ?? 0) >= 1, `host facts were ${String(seen[0])} after the change`);
+  });
+});

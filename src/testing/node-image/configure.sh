@@ -38,7 +38,8 @@ configure_ssh() {
   install -m 644 "$here/sshd.conf" /etc/ssh/sshd_config.d/capstan.conf
   rm -f /etc/ssh/ssh_host_*
   install -m 644 "$here/capstan-ssh-hostkeys.service" /etc/systemd/system/capstan-ssh-hostkeys.service
-  systemctl enable capstan-ssh-hostkeys.service ssh.service
+  install -m 644 "$here/capstan-netns-sysctl.service" /etc/systemd/system/capstan-netns-sysctl.service
+  systemctl enable capstan-ssh-hostkeys.service capstan-netns-sysctl.service ssh.service
 }
 
 configure_systemd() {
