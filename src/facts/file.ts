@@ -24,7 +24,7 @@ export const fileStat = defineFact<string, FileStat | null>({
   command: (path) => sh`p=${path}; ` + [
     `if [ -L "$p" ]; then t=link; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other; else echo absent; exit 0; fi`,
     `echo "$t"; stat -c '%a|%U|%G|%s' -- "$p"`,
-    `if [ "$t" = file ]; then sha256sum -- "$p" | cut -d' ' -f1; elif [ "$t" = link ]; then readlink -- "$p"; fi`,
+    `if [ "$t" = file ]; then sha256sum < "$p" | cut -d' ' -f1; elif [ "$t" = link ]; then readlink -- "$p"; fi`,
   ].join('; '),
   parse: parseFileStat,
 });

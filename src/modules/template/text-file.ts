@@ -1,0 +1,112 @@
+/**
+ * Planning an in-place edit of a text file, shared by lineinfile, blockinfile and replace:
+ * the current content (from the `fileContent` fact) goes through a pure edit function; a
+ * different result is written atomically with `put` (temp file in the same directory,
+ * checksum, validate, backup, rename), an equal one changes nothing but mode and owner. A
+ * file that is created gets its missing parent directories first, as Ansible's do.
+ *
+ *   facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),
+ *   plan: (a, facts) => planEdit(target(a), facts, (text) => editLines(text, a)),
+ *   predicts: (a, facts) => predictEdit(target(a), facts, (text) => editLines(text, a)),
+ *
+ * A symbolic link is followed: the file it points to is edited, the link stays. Under --check,
+ * a file that an earlier step changes without predicting its content (a copy, a command with
+ * `creates`) makes the edit "cannot predict" instead of planning against the old content.
+ */
+import { posix } from 'node:path';
+import { predict, predictUnknown, type Prediction } from '../../define/module.ts';
+import { change, changes, exec, fail, noop, put, type Change, type Plan } from '../../define/plan.ts';
+import { sh } from '../../commands/quote.ts';
+import { fileStat, type FileStat } from '../../facts/file.ts';
+import { fileContent, textFileValue, type FileContent } from '../../facts/content.ts';
+
+export interface TextTarget {
+  path: string;
+  mode?: string;
+  owner?: string;
+  group?: string;
+  validate?: string;
+  backup: boolean;
+}
+
+/** What an edit function returns: new text, the reason nothing changes, or why it cannot be done. */
+export type EditResult = { text: string; summary: string } | { noop: string } | { error: string };
+
+/** The edit of a file's text; `null` when the file does not exist. */
+export type Edit = (text: string | null) => EditResult;
+
+/** The facts an edit reads: the content, and the stat that tells whether an earlier step changed it. */
+export interface EditFacts {
+  content: FileContent;
+  /** Undefined in table tests that do not model earlier steps. */
+  st?: FileStat | null;
+}
+
+export function planEdit(t: TextTarget, { content: cur, st }: EditFacts, edit: Edit): Plan {
+  if (stale(cur, st)) {
+    const c = change(`edit ${t.path} after an earlier step changes it`);
+    c.unpredictable = `an earlier step changes ${t.path} in a way check mode cannot show, so this edit cannot be predicted`;
+    return changes(c);
+  }
+  if (cur.exists && !cur.readable) return fail(`${t.path} ${cur.reason}`);
+  const r = edit(cur.exists ? cur.text : null);
+  if ('error' in r) return fail(r.error);
+  const dest = cur.realPath ?? t.path;
+  if ('noop' in r || (cur.exists && r.text === cur.text)) {
+    const attrs = cur.exists ? attributeChanges(t, dest, cur) : [];
+    return attrs.length ? changes(...attrs) : noop('noop' in r ? r.noop : `${t.path} already has the wanted content`);
+  }
+  const written = put({
+    dest, content: Buffer.from(r.text, 'utf8'), mode: t.mode ?? (cur.exists ? cur.mode : '0644'),
+    ...(t.owner ? { owner: t.owner } : {}), ...(t.group ? { group: t.group } : {}),
+    ...(t.validate ? { validate: t.validate } : {}), backup: t.backup,
+  });
+  const write = cur.exists ? change(r.summary, written) : change(r.summary, exec(sh`mkdir -p -- ${posix.dirname(dest)}`), written);
+  write.diff = { path: dest, before: cur.exists ? cur.text : null, after: r.text };
+  return changes(write);
+}
+
+/**
+ * Whether the content fact disagrees with the stat fact. It can only under --check, when an
+ * earlier step (copy, file, a command) predicted the file's stat but not its content.
+ * (`sha256sum` prefixes its sum with a backslash when the file name holds a backslash or a
+ * newline; that prefix is not a difference.)
+ */
+export function stale(cur: FileContent, st: FileStat | null | undefined): boolean {
+  if (st === undefined || st?.type === 'link') return false;
+  if (st === null) return cur.exists && cur.realPath === undefined;
+  if (st.type !== 'file') return !cur.exists;
+  if (!cur.exists) return true;
+  return cur.readable && st.sha256 !== undefined && st.sha256.replace(/^\\/, '') !== cur.sha256;
+}
+
+/** The file's content and stat once the plan is applied, for later steps under --check. */
+export function predictEdit(t: TextTarget, { content: cur, st }: EditFacts, edit: Edit): Prediction[] {
+  if (stale(cur, st)) return [predictUnknown(fileContent(t.path)), predictUnknown(fileStat(cur.realPath ?? t.path))];
+  if (cur.exists && !cur.readable) return [];
+  const r = edit(cur.exists ? cur.text : null);
+  if ('error' in r) return [];
+  const text = 'text' in r ? r.text : cur.exists ? cur.text : undefined;
+  if (text === undefined) return [];
+  const dest = cur.realPath ?? t.path;
+  const value = textFileValue(text, {
+    mode: t.mode ?? (cur.exists ? cur.mode : '0644'),
+    owner: t.owner ?? (cur.exists ? cur.owner : 'root'),
+    group: t.group ?? (cur.exists ? cur.group : 'root'),
+    ...(cur.realPath === undefined ? {} : { realPath: cur.realPath }),
+  });
+  return [
+    predict(fileContent(t.path), value),
+    predict(fileStat(dest), { type: 'file', mode: value.mode, owner: value.owner, group: value.group, size: value.size, sha256: value.sha256 }),
+  ];
+}
+
+function attributeChanges(t: TextTarget, dest: string, cur: { mode: string; owner: string; group: string }): Change[] {
+  const out: Change[] = [];
+  if (t.mode && t.mode !== cur.mode) out.push(change(`mode ${cur.mode} -> ${t.mode}`, exec(sh`chmod ${t.mode} -- ${dest}`)));
+  if ((t.owner && t.owner !== cur.owner) || (t.group && t.group !== cur.group)) {
+    const spec = `${t.owner ?? ''}${t.group ? `:${t.group}` : ''}`;
+    out.push(change(`owner ${cur.owner}:${cur.group} -> ${spec}`, exec(sh`chown ${spec} -- ${dest}`)));
+  }
+  return out;
+}
