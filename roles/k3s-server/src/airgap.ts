@@ -1,0 +1,36 @@
+/**
+ * Air-gap artifacts from a controller directory onto a node, as K3s documents it: the
+ * binary to /usr/local/bin/k3s, the installer to /usr/local/bin/k3s-install.sh, image
+ * archives to /var/lib/rancher/k3s/agent/images/. Files are compared by hash, never rewritten
+ * when equal.
+ *
+ *   const { steps, binary } = airgapSteps('/srv/k3s-airgap', 'restart k3s');
+ *   k3sInstall({ ..., binaryChanged: deferred((ctx) => ctx.result(binary)?.changed === true) })
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { copy, file, loop, type Step } from './capstan.ts';
+import { K3S_BIN } from './facts.ts';
+import { INSTALLER_PATH } from './modules/install.ts';
+
+export const IMAGES_DIR = '/var/lib/rancher/k3s/agent/images';
+const IMAGE_ARCHIVE = /\.tar(\.gz|\.zst)?$/;
+
+/** Image archives in the air-gap directory, sorted. */
+export function imageArchives(dir: string): string[] {
+  return readdirSync(dir).filter((f) => IMAGE_ARCHIVE.test(f)).sort();
+}
+
+export function airgapSteps(dir: string, restartHandler: string): { steps: Step[]; binary: Step } {
+  const binary = copy({ dest: K3S_BIN, src: join(dir, 'k3s'), mode: '0755' }, { name: 'air-gap: K3s binary', notify: restartHandler });
+  const images = imageArchives(dir);
+  const steps: Step[] = [
+    copy({ dest: INSTALLER_PATH, src: join(dir, 'install.sh'), mode: '0755' }, { name: 'air-gap: K3s installer' }),
+    binary,
+    file({ path: IMAGES_DIR, state: 'directory', mode: '0755' }, { name: 'air-gap: image directory' }),
+    ...(images.length
+      ? [loop(images, (f) => copy({ dest: `${IMAGES_DIR}/${f}`, src: join(dir, f), mode: '0644' }), { name: 'air-gap: image archives', label: (f) => f })]
+      : []),
+  ];
+  return { steps, binary };
+}

@@ -1,0 +1,98 @@
+/**
+ * Role `k3s-server`: installs, configures and verifies a K3s server, online or from an
+ * air-gap directory, restarting it only when something it reads changed.
+ *
+ *   import { k3sServer } from '@capstan/k3s-server';
+ *   definePlaybook({ plays: [{ name: 'k3s', hosts: 'server', become: true,
+ *     roles: [k3sServer.use({ k3s_version: 'v1.32.11+k3s3', airgap_dir: '/srv/k3s-airgap' })] }] });
+ *
+ * Later plays read the node token with `ctx.result(k3sServerToken, '<server host>')`.
+ */
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from './capstan.ts';
+import { airgapSteps } from './airgap.ts';
+import { rewriteKubeconfig } from './kubeconfig.ts';
+import { k3sInstall, k3sVersionGuard, type GuardData } from './modules/install.ts';
+import { k3sReadSecret } from './modules/read.ts';
+import { k3sNodeLabels } from './modules/labels.ts';
+import { k3sReady } from './modules/ready.ts';
+import { k3sRestart, k3sService } from './modules/service.ts';
+import { k3sTokenGuard } from './modules/token-guard.ts';
+import { serverConfigYaml } from './server-config.ts';
+import { serverVars, type ServerVars } from './vars.ts';
+
+export const CONFIG_DIR = '/etc/rancher/k3s';
+export const NODE_TOKEN_PATH = '/var/lib/rancher/k3s/server/node-token';
+export const ADMIN_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
+const RESTART = 'restart k3s';
+
+/** The server's node token (full K10 form) as a Secret; one step shared by every use of the role. */
+export const k3sServerToken = k3sReadSecret({ path: NODE_TOKEN_PATH, what: 'node token' }, { name: 'read the node token' });
+
+/** The node name K3s registers: `node_name`, else the hostname the version guard read. */
+export function nodeNameOf(nodeName: string | undefined, guard: Step<GuardData>, ctx: StepContext): string | KnownAfterApply {
+  return nodeName ?? (ctx.result(guard)?.data?.hostname || knownAfterApply('the node name (the version guard did not run)'));
+}
+
+function apiAddress(v: ServerVars, hostVars: Readonly<Record<string, unknown>>, host: string): string {
+  return v.api_endpoint ?? String(hostVars.ansible_host ?? host);
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? `${homedir()}${p.slice(1)}` : p;
+}
+
+function kubeconfigSteps(v: ServerVars, address: string): Step[] {
+  if (v.fetch_kubeconfig === false) return [];
+  const { dest, context } = v.fetch_kubeconfig;
+  const local = expandHome(dest);
+  const first = { when: (ctx: StepContext) => ctx.host === ctx.playHosts[0] };
+  const read = k3sReadSecret({ path: ADMIN_KUBECONFIG, what: 'admin kubeconfig' }, { name: 'read the admin kubeconfig', ...first });
+  const server = `https://${address}:${v.api_port}`;
+  const content = deferred((ctx: StepContext) => {
+    const data = ctx.result(read)?.data;
+    return data ? new Secret(rewriteKubeconfig(data.value.reveal(), { server, name: context }), 'kubeconfig') : knownAfterApply('the admin kubeconfig');
+  }, 'kubeconfig');
+  return [
+    read,
+    file({ path: dirname(local), state: 'directory' }, { name: 'controller: kubeconfig directory', delegateTo: 'localhost', become: false, ...first }),
+    copy({ dest: local, content, mode: '0600' }, { name: `controller: kubeconfig ${dest} (context ${context})`, delegateTo: 'localhost', become: false, ...first }),
+  ];
+}
+
+export const k3sServer = defineRole({
+  name: 'k3s-server',
+  description: 'K3s server: single (SQLite), cluster-init or join; air-gap capable; restarts only on change',
+  vars: serverVars,
+  steps: (v, ctx) => {
+    const address = apiAddress(v, ctx.hostVars(ctx.host), ctx.host);
+    const config = serverConfigYaml(v, address);
+    const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART) : undefined;
+    const binary = airgap?.binary;
+    const guard = k3sVersionGuard({ unit: 'k3s', version: v.k3s_version, allowDowngrade: v.allow_downgrade }, { name: 'refuse a K3s downgrade' });
+    const nodeName = deferred((c: StepContext) => nodeNameOf(v.node_name, guard, c), 'node name');
+    return [
+      guard,
+      k3sTokenGuard({ token: v.token, allowChange: v.allow_token_change }, { name: 'refuse a token change on existing data' }),
+      file({ path: CONFIG_DIR, state: 'directory', mode: '0755' }, { name: 'K3s config directory' }),
+      copy({ dest: `${CONFIG_DIR}/config.yaml`, content: new Secret(config, 'k3s config.yaml'), mode: '0600' }, { name: 'K3s config.yaml', notify: RESTART }),
+      ...(v.registries_yaml !== undefined
+        ? [copy({ dest: `${CONFIG_DIR}/registries.yaml`, content: v.registries_yaml, mode: '0644' }, { name: 'K3s registries.yaml', notify: RESTART })]
+        : []),
+      ...(airgap?.steps ?? []),
+      k3sInstall({
+        unit: 'k3s', exec: 'server', version: v.k3s_version, airgap: Boolean(airgap), installScriptUrl: v.install_script_url,
+        extraEnv: v.extra_install_envs, allowDowngrade: v.allow_downgrade,
+        binaryChanged: binary ? deferred((c: StepContext) => c.result(binary)?.changed === true, 'binary replaced') : false,
+      }, { name: 'install K3s', notify: RESTART }),
+      flushHandlers(),
+      k3sService({ unit: 'k3s' }, { name: 'k3s service enabled and running' }),
+      k3sReady({ node: nodeName, version: v.k3s_version, apiserver: true, timeoutS: v.ready_timeout_s }, { name: 'K3s API ready and node Ready' }),
+      ...(v.node_labels.length ? [k3sNodeLabels({ node: nodeName, labels: v.node_labels }, { name: 'node labels' })] : []),
+      k3sServerToken,
+      ...kubeconfigSteps(v, address),
+    ];
+  },
+  handlers: () => ({ [RESTART]: k3sRestart({ unit: 'k3s' }, { name: RESTART }) }),
+});
