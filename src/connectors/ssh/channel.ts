@@ -12,7 +12,7 @@ import { becomeFailureMessage, ReadyGate } from '../common/gate.ts';
 import { gatedCommand, sudoWords, token } from '../common/wrap.ts';
 import type { ChannelLimiter } from './limiter.ts';
 import type { ShellBecome } from './shells.ts';
-import { BecomeRefused, openChannel, type DroppedCheck, type RawResult } from './shell.ts';
+import { BecomeRefused, openChannel, recordedExit, type DroppedCheck, type RawResult } from './shell.ts';
 
 export interface ChannelSpec {
   host: string;
@@ -26,6 +26,9 @@ export interface ChannelSpec {
   /** Kill the channel if no exit status arrived by then. */
   guardMs?: number | undefined;
 }
+
+/** How long a closed channel waits for its exit status before reporting none (255). */
+const EXIT_STATUS_WAIT_MS = 5_000;
 
 /** Exit status from ssh2's exit event: the code, or 128 + the signal number. */
 function statusOf(code: number | null | undefined, signal: string | undefined): number | undefined {
@@ -59,10 +62,18 @@ function drive(ch: ClientChannel, gate: ReadyGate, spec: ChannelSpec, dropped: D
       if (s.state === 'ready') run.start(s.rest);
       else if (s.state === 'failed') ch.close();
     });
+    let closed = false;
+    let waitForExit: NodeJS.Timeout | undefined;
     ch.on('exit', (code: number | null, signal?: string) => {
       run.status = statusOf(code, signal);
+      if (closed && waitForExit) {
+        clearTimeout(waitForExit);
+        settle();
+      }
     });
     const settle = () => {
+      const early = recordedExit(ch);
+      if (run.status === undefined && early) run.status = statusOf(early.code, early.signal);
       const lost = dropped();
       if (run.failure) reject(run.failure);
       else if (run.status === undefined && !run.timedOut && lost) reject(lost);
@@ -72,9 +83,11 @@ function drive(ch: ClientChannel, gate: ReadyGate, spec: ChannelSpec, dropped: D
       } else resolve(run.result());
     };
     ch.once('close', () => {
+      closed = true;
       run.stopTimers();
-      // without an exit status, wait a moment: the connection's own close tells a drop apart
-      if (run.status === undefined && !run.failure && !run.timedOut) setTimeout(settle, 20);
+      // The stream can close as soon as its output ended, before the exit-status request that
+      // follows the EOF has been read: wait for it (or for the connection's own close).
+      if (run.status === undefined && !recordedExit(ch) && !run.failure && !run.timedOut) waitForExit = setTimeout(settle, EXIT_STATUS_WAIT_MS);
       else settle();
     });
   });

@@ -49,11 +49,25 @@ interface Running {
 }
 
 /** Opens an exec channel running `command`; a refusal while the connection is down is "dropped". */
+/** Exit statuses seen on channels, recorded from the moment a channel opens. */
+const exits = new WeakMap<ClientChannel, { code: number | null; signal?: string }>();
+
+/**
+ * The exit status a channel reported, if any. A fast command can finish, and its exit status
+ * be parsed, in the same read as the channel's opening: before a caller can add a listener.
+ */
+export function recordedExit(ch: ClientChannel): { code: number | null; signal?: string } | undefined {
+  return exits.get(ch);
+}
+
 export function openChannel(client: Client, command: string, host: string, dropped: DroppedCheck): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
       client.exec(command, (err, ch) => {
-        if (!err) return resolve(ch);
+        if (!err) {
+          ch.on('exit', (code: number | null, signal?: string) => exits.set(ch, signal === undefined ? { code } : { code, signal }));
+          return resolve(ch);
+        }
         reject(dropped() ?? new ConnectionError(host, `cannot open an SSH channel: ${err.message} (is sshd's MaxSessions lower than options.maxSessions?)`, 'other', { cause: err }));
       });
     } catch (e) {

@@ -12,7 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { Secret } from '../../../src/commands/secret.ts';
 import { ConnectionError } from '../../../src/errors.ts';
 import { SshConnector } from '../../../src/connectors/ssh.ts';
-import { putFile } from '../../../src/connectors/transfer.ts';
+import { fetchFile, putFile } from '../../../src/connectors/transfer.ts';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dockerSkipReason, startNodes, type NodeSet } from '../../../src/testing/index.ts';
 
 const skip = await dockerSkipReason();
@@ -62,6 +66,20 @@ describe('ssh connector on throwaway nodes', { skip }, () => {
     assert.equal(c.stats.connections, 1);
   });
 
+
+  it('gets the exit status of a fast fetch even when it arrives with the channel opening', async () => {
+    const c = connector('node1');
+    const dir = await mkdtemp(join(tmpdir(), 'capstan-fetch-'));
+    try {
+      for (let i = 0; i < 80; i++) {
+        await c.exec({ script: 'cat /etc/hostname' });
+        await fetchFile(c, '/etc/hostname', join(dir, `h${i}`));
+      }
+      assert.equal(readFileSync(join(dir, 'h79'), 'utf8').trim(), 'node1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('kills a timed-out command on the node', async () => {
     const c = connector('node1');
