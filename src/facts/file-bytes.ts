@@ -1,0 +1,70 @@
+/**
+ * File facts for reading, beyond `file.stat`: metadata without hashing (for large files),
+ * a file's raw bytes (size-limited, base64 on the wire, binary-safe), and a small marker file.
+ *
+ *   fileMeta('/var/lib/images/disk.img')                       // like fileStat, without sha256
+ *   fileBytes({ path: '/etc/hostname', maxBytes: 1 << 20 })    // → { kind: 'ok', base64: 'd2ViMQo=' }
+ *   fileMarker('/opt/app/.capstan-unarchive-1a2b')             // → 'e3b0…\n' | null
+ */
+import { defineFact } from '../define/fact.ts';
+import { sh } from '../commands/quote.ts';
+import { parseFileStat, type FileStat } from './file.ts';
+
+export const fileMeta = defineFact<string, FileStat | null>({
+  name: 'file.meta',
+  command: (path) => sh`p=${path}; ` + [
+    `if [ -L "$p" ]; then t=link; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other; else echo absent; exit 0; fi`,
+    `echo "$t"; stat -c '%a|%U|%G|%s' -- "$p"`,
+    `if [ "$t" = link ]; then readlink -- "$p"; fi`,
+  ].join('; '),
+  parse: (out, code) => parseFileMeta(out, code),
+});
+
+/** Parses `file.meta` output: fileStat's format without the hash line. */
+export function parseFileMeta(out: string, exitCode: number): FileStat | null {
+  const st = parseFileStat(out, exitCode);
+  if (st?.type === 'file') {
+    const { sha256: _hash, ...rest } = st;
+    return rest;
+  }
+  return st;
+}
+
+export type FileBytes = { kind: 'absent' } | { kind: 'not-a-file' } | { kind: 'too-large'; size: number } | { kind: 'ok'; base64: string };
+
+export const fileBytes = defineFact<{ path: string; maxBytes: number }, FileBytes>({
+  name: 'file.bytes',
+  command: (a) => sh`p=${a.path}; max=${a.maxBytes}; ` + [
+    `if [ ! -e "$p" ]; then echo absent; exit 0; fi`,
+    `if [ ! -f "$p" ]; then echo not-a-file; exit 0; fi`,
+    `s=$(stat -L -c %s -- "$p")`,
+    `if [ "$s" -gt "$max" ]; then echo "too-large $s"; exit 0; fi`,
+    `echo ok; base64 -w 0 -- "$p"`,
+  ].join('; '),
+  parse: (out, code) => parseFileBytes(out, code),
+});
+
+export function parseFileBytes(out: string, exitCode: number): FileBytes {
+  const [head, body] = splitFirstLine(out);
+  if (head === 'absent') return { kind: 'absent' };
+  if (head === 'not-a-file') return { kind: 'not-a-file' };
+  const large = /^too-large (\d+)$/.exec(head);
+  if (large) return { kind: 'too-large', size: Number(large[1]) };
+  if (head === 'ok' && exitCode === 0 && /^[A-Za-z0-9+/=\s]*$/.test(body)) return { kind: 'ok', base64: body.replace(/\s+/g, '') };
+  throw new Error(`cannot read the file (exit ${exitCode}): ${JSON.stringify(out.slice(0, 200))}`);
+}
+
+/** A small marker file's content (first 4 KiB), or null when there is no such file. */
+export const fileMarker = defineFact<string, string | null>({
+  name: 'file.marker',
+  command: (path) => sh`if [ -f ${path} ]; then echo present; head -c 4096 -- ${path}; else echo absent; fi`,
+  parse: (out) => {
+    const [head, body] = splitFirstLine(out);
+    return head === 'present' ? body : null;
+  },
+});
+
+function splitFirstLine(out: string): [string, string] {
+  const i = out.indexOf('\n');
+  return i < 0 ? [out.trim(), ''] : [out.slice(0, i).trim(), out.slice(i + 1)];
+}

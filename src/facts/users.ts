@@ -1,0 +1,89 @@
+/**
+ * Account facts: a user (passwd entry, primary and supplementary groups, a digest of the
+ * password hash) and a group, each read with one command.
+ *
+ *   userInfo('deploy')    // → { name: 'deploy', uid: 1001, group: 'deploy', groups: ['docker'], comment: '', home: '/home/deploy', shell: '/bin/bash', passwordDigest: '…' } | null
+ *   groupInfo('docker')   // → { name: 'docker', gid: 998 } | null
+ *
+ * The password hash itself never leaves the host: the fact carries the sha256 of the
+ * shadow field, or null when /etc/shadow cannot be read (without become).
+ */
+import { defineFact } from '../define/fact.ts';
+import { sh } from '../commands/quote.ts';
+
+export interface UserInfo {
+  name: string;
+  uid: number;
+  /** Primary group name. */
+  group: string;
+  /** Supplementary group names, sorted, without the primary group. */
+  groups: string[];
+  /** The GECOS field. */
+  comment: string;
+  home: string;
+  shell: string;
+  /** sha256 of the password field of /etc/shadow; null when it cannot be read. */
+  passwordDigest: string | null;
+}
+
+export interface GroupInfo {
+  name: string;
+  gid: number;
+}
+
+const USER_SCRIPT = [
+  `if ! e=$(getent passwd -- "$n"); then echo absent; exit 0; fi`,
+  `printf 'passwd=%s\\n' "$e"`,
+  `printf 'group=%s\\n' "$(getent group -- "$(printf '%s' "$e" | cut -d: -f4)" | cut -d: -f1)"`,
+  `printf 'groups=%s\\n' "$(id -Gn -- "$n" 2>/dev/null)"`,
+  `if s=$(getent shadow -- "$n" 2>/dev/null); then printf 'shadow=%s\\n' "$(printf '%s' "$s" | cut -d: -f2 | tr -d '\\n' | sha256sum | cut -c1-64)"; else echo 'shadow=?'; fi`,
+].join('\n');
+
+export const userInfo = defineFact<string, UserInfo | null>({
+  name: 'user.info',
+  command: (name) => `${sh`n=${name}`}\n${USER_SCRIPT}`,
+  parse: (out) => parseUserInfo(out),
+});
+
+/** Parses the output of the `user.info` command. */
+export function parseUserInfo(out: string): UserInfo | null {
+  if (out.trim() === 'absent') return null;
+  const kv = keyValues(out);
+  const passwd = kv.get('passwd');
+  if (passwd === undefined) throw new Error(`no passwd entry in ${JSON.stringify(out.slice(0, 200))}`);
+  const [name = '', , uid = '', , comment = '', home = '', shell = ''] = passwd.split(':');
+  if (!name || !/^\d+$/.test(uid)) throw new Error(`unexpected passwd entry ${JSON.stringify(passwd.slice(0, 200))}`);
+  const group = kv.get('group') ?? '';
+  const all = (kv.get('groups') ?? '').split(/\s+/).filter(Boolean);
+  const shadow = kv.get('shadow');
+  return {
+    name, uid: Number(uid), group, comment, home, shell,
+    groups: [...new Set(all.filter((g) => g !== group))].sort(),
+    passwordDigest: shadow && /^[0-9a-f]{64}$/.test(shadow) ? shadow : null,
+  };
+}
+
+export const groupInfo = defineFact<string, GroupInfo | null>({
+  name: 'group.info',
+  command: (name) => sh`if e=$(getent group -- ${name}); then printf '%s\n' "$e"; else echo absent; fi`,
+  parse: (out) => parseGroupInfo(out),
+});
+
+/** Parses a `getent group` line (or `absent`). */
+export function parseGroupInfo(out: string): GroupInfo | null {
+  const line = out.trim();
+  if (line === 'absent') return null;
+  const [name = '', , gid = ''] = line.split(':');
+  if (!name || !/^\d+$/.test(gid)) throw new Error(`unexpected group entry ${JSON.stringify(line.slice(0, 200))}`);
+  return { name, gid: Number(gid) };
+}
+
+/** `key=value` lines; the value keeps everything after the first `=` (a GECOS may hold `=`). */
+function keyValues(out: string): Map<string, string> {
+  const kv = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return kv;
+}

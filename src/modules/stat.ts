@@ -1,0 +1,71 @@
+/**
+ * `stat`: reads what is at a path, for later steps; changes nothing.
+ *
+ *   const conf = stat({ path: '/etc/app/app.conf' });
+ *   const steps = [
+ *     conf,
+ *     shell({ script: 'app --init' }, { when: (ctx) => ctx.result(conf)?.data?.exists === false }),
+ *   ];
+ *   stat({ path: '/var/lib/images/disk.img', checksum: false })   // no sha256: large files are not read
+ *
+ * With `checksum` (the default) it reads the same fact as `file` and `copy`, so under
+ * --check it sees what earlier steps would write. With `checksum: false` the file is not
+ * hashed, and under --check the data is the host as it is now.
+ */
+import { z } from 'zod';
+import { defineModule } from '../define/module.ts';
+import { noop, type Plan } from '../define/plan.ts';
+import { fileStat, type FileStat } from '../facts/file.ts';
+import { fileMeta } from '../facts/file-bytes.ts';
+import { remotePath } from './args.ts';
+
+export const statArgs = z.object({ path: remotePath, checksum: z.boolean().default(true) }).strict();
+export type StatArgs = z.output<typeof statArgs>;
+
+export interface StatData {
+  path: string;
+  exists: boolean;
+  type: FileStat['type'] | null;
+  isFile: boolean;
+  isDir: boolean;
+  isLink: boolean;
+  /** Four octal digits, e.g. '0644'. */
+  mode: string | null;
+  owner: string | null;
+  group: string | null;
+  size: number | null;
+  /** For regular files, unless `checksum: false`. */
+  sha256: string | null;
+  /** For symbolic links. */
+  linkTarget: string | null;
+}
+
+export const stat = defineModule({
+  name: 'stat',
+  args: statArgs,
+  describe: (a) => `stat ${a.path}`,
+  facts: (a) => ({ st: a.checksum ? fileStat(a.path) : fileMeta(a.path) }),
+  plan: (a, { st }) => planStat(a, st),
+  data: (a, { st }): StatData => statData(a, st),
+});
+
+export function planStat(a: StatArgs, st: FileStat | null): Plan {
+  return noop(st ? `${a.path} is a ${st.type}` : `${a.path} does not exist`);
+}
+
+export function statData(a: StatArgs, st: FileStat | null): StatData {
+  return {
+    path: a.path,
+    exists: st !== null,
+    type: st?.type ?? null,
+    isFile: st?.type === 'file',
+    isDir: st?.type === 'directory',
+    isLink: st?.type === 'link',
+    mode: st?.mode ?? null,
+    owner: st?.owner ?? null,
+    group: st?.group ?? null,
+    size: st?.size ?? null,
+    sha256: a.checksum ? (st?.sha256 ?? null) : null,
+    linkTarget: st?.target ?? null,
+  };
+}
