@@ -51,7 +51,7 @@ export interface ModuleDefinition<A, F extends FactMap, D> {
    * module changes something and that `predicts` does not cover: under --check, later steps
    * that need them are reported as "depends on an earlier change" instead of guessed.
    */
-  affects?: readonly string[];
+  affects?: readonly string[] | ((args: A) => readonly string[]);
   /** The typed data a later step can read with `ctx.result(step).data`. */
   data?: (args: A, facts: FactValues<F>, outputs: readonly ExecResult[]) => D;
 }

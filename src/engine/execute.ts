@@ -68,7 +68,7 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
     return done({ ...changedResult(plan.changes.map((c) => c.summary), uncertain) }, diffs);
   }
   const applied = await applyChanges(session, plan.changes, o);
-  session.facts.invalidate(module.affects?.includes('host') ?? false);
+  session.facts.invalidate(Array.isArray(module.affects) && module.affects.includes('host'));
   const last = applied.outputs.at(-1);
   const result: Omit<StepResult, 'durationMs'> = {
     ...base(applied.failed ? 'failed' : 'changed'),
@@ -109,7 +109,7 @@ function applyPredictions(session: HostSession, module: AnyModule, args: unknown
     if (p.unknown) session.facts.predictUnknown(p.fact, cause);
     else session.facts.predict(p.fact, p.value);
   }
-  const families = module.affects ?? [];
+  const families = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown) => readonly string[])(args) : (module.affects ?? []);
   if (families.length) session.facts.markUnknown(families, cause);
 }
 

@@ -24,6 +24,7 @@ import { fileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 import { anchorArg, fileEol, joinLines, lastIndex, oneLine, splitLines, terminateLast, type Anchor, type Line } from './template/lines.ts';
 import { planEdit, predictEdit, type EditResult, type TextTarget } from './template/text-file.ts';
+import { familiesWrittenBy } from './affects.ts';
 
 export const blockinfileArgs = z
   .object({
@@ -53,6 +54,7 @@ export type BlockinfileArgs = z.output<typeof blockinfileArgs>;
 
 export const blockinfile = defineModule({
   name: 'blockinfile',
+  affects: (a) => familiesWrittenBy(a.path),
   args: blockinfileArgs,
   describe: (a) => `blockinfile ${a.path}`,
   facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),

@@ -19,6 +19,7 @@ import { sh } from '../commands/quote.ts';
 import { Secret } from '../commands/secret.ts';
 import { fileStat, type FileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
+import { familiesWrittenBy } from './affects.ts';
 
 export const copyArgs = z
   .object({
@@ -40,6 +41,7 @@ export type CopyArgs = z.output<typeof copyArgs>;
 
 export const copy = defineModule({
   name: 'copy',
+  affects: (a) => familiesWrittenBy(a.dest),
   args: copyArgs,
   describe: (a) => `copy ${a.dest}`,
   facts: (a) => ({ st: fileStat(a.dest) }),

@@ -23,6 +23,7 @@ import { fileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 import { anchorArg, expandMatch, fileEol, joinLines, oneLine, regexpArg, splitLines, type Anchor, type Line } from './template/lines.ts';
 import { planEdit, predictEdit, type EditResult, type TextTarget } from './template/text-file.ts';
+import { familiesWrittenBy } from './affects.ts';
 
 export const lineinfileArgs = z
   .object({
@@ -51,6 +52,7 @@ export type LineinfileArgs = z.output<typeof lineinfileArgs>;
 
 export const lineinfile = defineModule({
   name: 'lineinfile',
+  affects: (a) => familiesWrittenBy(a.path),
   args: lineinfileArgs,
   describe: (a) => `lineinfile ${a.path}`,
   facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),

@@ -18,6 +18,7 @@ import { fileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 import { regexpArg, withFlags } from './template/lines.ts';
 import { planEdit, predictEdit, type EditResult, type TextTarget } from './template/text-file.ts';
+import { familiesWrittenBy } from './affects.ts';
 
 export const replaceArgs = z
   .object({
@@ -38,6 +39,7 @@ export type ReplaceArgs = z.output<typeof replaceArgs>;
 
 export const replace = defineModule({
   name: 'replace',
+  affects: (a) => familiesWrittenBy(a.path),
   args: replaceArgs,
   describe: (a) => `replace in ${a.path}`,
   facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),

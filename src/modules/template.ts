@@ -26,6 +26,7 @@ import { accountName, fileMode, remotePath } from './args.ts';
 import { planCopy, predictedStat, type CopyArgs } from './copy.ts';
 import { ESCAPE_NAMES } from './template/escapers.ts';
 import { renderTemplate, TemplateError } from './template/render.ts';
+import { familiesWrittenBy } from './affects.ts';
 
 /** Template variables: a plain object, kept as given (a zod record would drop a `__proto__` key). */
 const templateVars = z.custom<Record<string, unknown>>(
@@ -55,6 +56,7 @@ export type TemplateArgs = z.output<typeof templateArgs>;
 
 export const template = defineModule({
   name: 'template',
+  affects: (a) => familiesWrittenBy(a.dest),
   args: templateArgs,
   describe: (a) => `template ${a.dest}`,
   facts: (a) => ({ st: fileStat(a.dest) }),

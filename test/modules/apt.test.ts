@@ -168,7 +168,7 @@ describe('apt', () => {
     });
 
     it('declares the fact families a package can change, so later steps are "depends on an earlier change"', () => {
-      for (const family of ['apt', 'systemd', 'file', 'tools', 'user']) assert.ok(apt.definition.affects?.includes(family), family);
+      for (const family of ['apt', 'systemd', 'file', 'tools', 'user']) assert.ok((apt.definition.affects as readonly string[]).includes(family), family);
     });
   });
 
