@@ -47,7 +47,7 @@ export function planFile(a: Args, st: FileStat | null) {
       return st ? changes(change(`remove ${a.path}`, exec(sh`rm -rf -- ${a.path}`))) : noop(`${a.path} is already absent`);
     case 'directory':
       if (st && st.type !== 'directory') return fail(`${a.path} exists and is a ${st.type}, not a directory`);
-      return changes(!st && change(`create directory ${a.path}`, exec(sh`mkdir -p -- ${a.path}`)), ...attributes(a, st));
+      return st ? changes(...attributes(a, st)) : changes(createDirectory(a));
     case 'file':
       if (!st) return fail(`${a.path} does not exist (use state: 'touch' to create an empty file, or copy/template to write one)`);
       return changes(...attributes(a, st));
@@ -55,10 +55,24 @@ export function planFile(a: Args, st: FileStat | null) {
       return changes(change(st ? `touch ${a.path}` : `create empty file ${a.path}`, exec(sh`touch -- ${a.path}`)), ...attributes(a, st ?? null, true));
     case 'link':
       if (st?.type === 'link' && st.target === a.src) return changes(...ownership(a, st, true));
-      return changes(change(`link ${a.path} -> ${a.src}`, exec(sh`ln -sfn${a.force ? 'f' : ''} -- ${a.src ?? ''} ${a.path}`)));
+      if (st && st.type !== 'link' && !a.force) return fail(`${a.path} exists and is a ${st.type}; give force: true to replace it with a link`);
+      return changes(change(`link ${a.path} -> ${a.src}`, exec(sh`ln -sfn -- ${a.src ?? ''} ${a.path}`)));
     case 'hard':
       return st?.type === 'file' ? noop(`${a.path} exists`) : changes(change(`hard link ${a.path} => ${a.src}`, exec(sh`ln -f -- ${a.src ?? ''} ${a.path}`)));
   }
+}
+
+/**
+ * Creates a directory and its missing parents. As Ansible does, every directory created gets
+ * the step's owner, group and mode, parents included (not only the last one).
+ */
+function createDirectory(a: Args): Change {
+  const spec = a.owner || a.group ? `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}` : undefined;
+  const each = [spec ? sh`chown ${spec} -- "$m"` : '', a.mode ? sh`chmod ${a.mode} -- "$m"` : ''].filter(Boolean).join(' && ');
+  const script = each
+    ? `${sh`p=${a.path}`}; d=$p; set --; while [ ! -e "$d" ] && [ ! -L "$d" ]; do set -- "$d" "$@"; d=$(dirname -- "$d"); done; mkdir -p -- "$p" && for m in "$@"; do ${each} || exit 1; done`
+    : String(sh`mkdir -p -- ${a.path}`);
+  return change(`create directory ${a.path}${each ? ' (and missing parents, with the same owner and mode)' : ''}`, exec(script));
 }
 
 /** Mode and ownership changes; `fresh` when the path is being created by this step. */

@@ -53,7 +53,7 @@ interface SysctlFacts {
   file: SysctlFile;
 }
 
-/** The file's text with `name` set to `value` (first line kept or replaced, duplicates dropped) or removed (value null). */
+/** The file's text with `name=value` (the form Ansible writes) set (first line kept or replaced, duplicates dropped) or removed (value null). */
 export function editSysctlConf(content: string | null, name: string, value: string | null): string {
   const key = canonicalKey(name);
   const lines = (content ?? '').split('\n');
@@ -68,9 +68,9 @@ export function editSysctlConf(content: string | null, name: string, value: stri
     }
     if (value === null || placed) continue;
     placed = true;
-    out.push(normalizeValue(m[2] ?? '') === normalizeValue(value) ? line : `${name} = ${value}`);
+    out.push(normalizeValue(m[2] ?? '') === normalizeValue(value) ? line : `${name}=${value}`);
   }
-  if (value !== null && !placed) out.push(`${name} = ${value}`);
+  if (value !== null && !placed) out.push(`${name}=${value}`);
   return out.length ? `${out.join('\n')}\n` : '';
 }
 

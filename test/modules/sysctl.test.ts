@@ -26,7 +26,7 @@ describe('sysctl', () => {
     it('sets the live value first, then persists it', () => {
       assert.deepEqual(commands(plan({ name: 'net.core.somaxconn', value: 1024 }, '4096', file(null))), [
         'set net.core.somaxconn 4096 -> 1024 (live): sysctl -q -w -- net.core.somaxconn=1024',
-        `set net.core.somaxconn in ${FILE}: put ${FILE} 0644 "net.core.somaxconn = 1024\\n"`,
+        `set net.core.somaxconn in ${FILE}: put ${FILE} 0644 "net.core.somaxconn=1024\\n"`,
       ]);
     });
 
@@ -74,20 +74,20 @@ describe('sysctl', () => {
 
     it('shows the file change as a diff', () => {
       const p = plan({ name: 'a.b', value: 2 }, '2', file('a.b = 1\n'));
-      assert.deepEqual(p.changes[0]?.diff, { path: FILE, before: 'a.b = 1\n', after: 'a.b = 2\n' });
+      assert.deepEqual(p.changes[0]?.diff, { path: FILE, before: 'a.b = 1\n', after: 'a.b=2\n' });
     });
   });
 
   describe('edits the file line by line', () => {
     const table: [string, string | null, string, string | null, string][] = [
-      ['appends to a missing file', null, 'a.b', '1', 'a.b = 1\n'],
-      ['appends after other lines, adding the final newline', '# hi\nc.d = 2', 'a.b', '1', '# hi\nc.d = 2\na.b = 1\n'],
-      ['replaces a line with another value', 'a.b=0\nc.d = 2\n', 'a.b', '1', 'a.b = 1\nc.d = 2\n'],
+      ['appends to a missing file', null, 'a.b', '1', 'a.b=1\n'],
+      ['appends after other lines, adding the final newline', '# hi\nc.d = 2', 'a.b', '1', '# hi\nc.d = 2\na.b=1\n'],
+      ['replaces a line with another value', 'a.b=0\nc.d = 2\n', 'a.b', '1', 'a.b=1\nc.d = 2\n'],
       ['keeps a line with the same value as written', 'a.b=1\n', 'a.b', '1', 'a.b=1\n'],
-      ['matches the slash form and the "-" prefix', '-a/b = 0\n', 'a.b', '1', 'a.b = 1\n'],
+      ['matches the slash form and the "-" prefix', '-a/b = 0\n', 'a.b', '1', 'a.b=1\n'],
       ['drops duplicate lines of the key', 'a.b = 1\nx = 0\na.b = 2\n', 'a.b', '1', 'a.b = 1\nx = 0\n'],
-      ['leaves comments mentioning the key', '# a.b = 0\n', 'a.b', '1', '# a.b = 0\na.b = 1\n'],
-      ['does not confuse a longer key', 'a.bc = 0\n', 'a.b', '1', 'a.bc = 0\na.b = 1\n'],
+      ['leaves comments mentioning the key', '# a.b = 0\n', 'a.b', '1', '# a.b = 0\na.b=1\n'],
+      ['does not confuse a longer key', 'a.bc = 0\n', 'a.b', '1', 'a.bc = 0\na.b=1\n'],
       ['removes every line of the key', 'a.b = 1\nx = 0\na.b=2\n', 'a.b', null, 'x = 0\n'],
       ['removing the only line leaves an empty file', 'a.b = 1\n', 'a.b', null, ''],
     ];
@@ -131,7 +131,7 @@ describe('sysctl', () => {
     const predictions = (sysctl.definition.predicts as unknown as (a: unknown, f: unknown) => Prediction[])(
       sysctlArgs.parse({ name: 'net.core.somaxconn', value: 1024 }), { live: '4096', file: file(null) });
     assert.deepEqual(predictions.map((p) => [p.fact.name, p.unknown ? '?' : p.value && typeof p.value === 'object' && 'content' in p.value ? p.value.content : p.fact.name === 'file.stat' ? 'stat' : p.value]), [
-      ['sysctl.file', 'net.core.somaxconn = 1024\n'], ['file.stat', 'stat'], ['file.exists', true], ['sysctl.live', '1024'],
+      ['sysctl.file', 'net.core.somaxconn=1024\n'], ['file.stat', 'stat'], ['file.exists', true], ['sysctl.live', '1024'],
     ]);
   });
 
