@@ -26,3 +26,13 @@ export const accountName = z
 
 /** Environment for a command: names checked, values plain strings. */
 export const envVars = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid environment variable name'), z.string());
+
+/** Options shared by the modules that write a whole file (copy, template). */
+export const fileWriteFields = {
+  owner: accountName.optional(),
+  group: accountName.optional(),
+  backup: z.boolean().default(false),
+  validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
+  /** Treat the content as secret even without a Secret in it. */
+  secret: z.boolean().default(false),
+};

@@ -18,7 +18,7 @@ import { change, changes, exec, fail, put, type Change, type Plan } from '../def
 import { sh } from '../commands/quote.ts';
 import { Secret } from '../commands/secret.ts';
 import { fileStat, type FileStat } from '../facts/file.ts';
-import { accountName, fileMode, remotePath } from './args.ts';
+import { fileMode, fileWriteFields, remotePath } from './args.ts';
 import { familiesWrittenBy } from './affects.ts';
 
 export const copyArgs = z
@@ -27,12 +27,7 @@ export const copyArgs = z
     content: z.union([z.string(), z.instanceof(Buffer), z.instanceof(Secret)]).optional(),
     src: z.string().min(1).optional(),
     mode: fileMode.default('0644'),
-    owner: accountName.optional(),
-    group: accountName.optional(),
-    backup: z.boolean().default(false),
-    validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
-    /** Treat the content as secret even when it is a plain string. */
-    secret: z.boolean().default(false),
+    ...fileWriteFields,
   })
   .strict()
   .refine((a) => (a.content === undefined) !== (a.src === undefined), { message: 'give exactly one of content or src', path: ['content'] });

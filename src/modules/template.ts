@@ -22,7 +22,7 @@ import { fail, type Plan } from '../define/plan.ts';
 import { Secret } from '../commands/secret.ts';
 import { fileStat, type FileStat } from '../facts/file.ts';
 import { fileContent, textFileValue } from '../facts/content.ts';
-import { accountName, fileMode, remotePath } from './args.ts';
+import { fileMode, fileWriteFields, remotePath } from './args.ts';
 import { planCopy, predictedStat, type CopyArgs } from './copy.ts';
 import { ESCAPE_NAMES } from './template/escapers.ts';
 import { renderTemplate, TemplateError } from './template/render.ts';
@@ -42,12 +42,7 @@ export const templateArgs = z
     vars: templateVars.default(() => ({})),
     escape: z.enum(ESCAPE_NAMES).default('none'),
     mode: fileMode.optional(),
-    owner: accountName.optional(),
-    group: accountName.optional(),
-    backup: z.boolean().default(false),
-    validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
-    /** Treat the output as secret even without a Secret among the variables. */
-    secret: z.boolean().default(false),
+    ...fileWriteFields,
   })
   .strict()
   .refine((a) => (a.content === undefined) !== (a.src === undefined), { message: 'give exactly one of src or content', path: ['src'] });
