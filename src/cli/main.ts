@@ -8,6 +8,9 @@
  *   capstan facts HOST -i INVENTORY
  *   capstan lab up [--nodes N] [--group NAME=COUNT] | inventory | down
  *
+ * Each command's code is imported when it runs, so that `capstan run` never loads the lab's
+ * Docker client.
+ *
  * Exit codes (docs/exit-codes.md): 0 ok, 1 internal error, 2 a host failed, 4 a host was
  * unreachable, 6 both, 5 invalid input (nothing was run), 130 interrupted.
  */
@@ -16,10 +19,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, isCapstanError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { createLogger } from '../log/logger.ts';
-import { runCommand, validateCommand, type RunArgs } from './run.ts';
-import { explainCommand, inventoryCommand } from './inventory.ts';
-import { factsCommand } from './facts.ts';
-import { labCommand } from './lab.ts';
+import type { RunArgs } from './run.ts';
 
 const out = (s: string) => void process.stdout.write(s);
 
@@ -60,27 +60,28 @@ export async function main(argv: string[]): Promise<number> {
         ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}),
         ...(a['connect-timeout'] ? { connectTimeoutMs: a['connect-timeout'] * 1000 } : {}), ...(a['command-timeout'] ? { commandTimeoutMs: a['command-timeout'] * 1000 } : {}),
       };
+      const { runCommand } = await import('./run.ts');
       code = await runCommand(args, out);
     })
     .command('validate <playbook>', 'check a playbook, its variables and the inventory without connecting', (y) => common(y.positional('playbook', { type: 'string', demandOption: true })),
-      async (a) => void (code = await validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'] }, out)))
+      async (a) => void (code = await (await import('./run.ts')).validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'] }, out)))
     .command('inventory', 'show the inventory like ansible-inventory', (y) => y
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
       .option('list', { type: 'boolean' }).option('graph', { type: 'boolean' }).option('host', { type: 'string' }),
-    async (a) => void (code = await inventoryCommand({ inventory: a.inventory, list: a.list, graph: a.graph, host: a.host }, out)))
+    async (a) => void (code = await (await import('./inventory.ts')).inventoryCommand({ inventory: a.inventory, list: a.list, graph: a.graph, host: a.host }, out)))
     .command('explain <host> <variable>', 'show every value of a variable for a host and where it came from', (y) => y
       .positional('host', { type: 'string', demandOption: true }).positional('variable', { type: 'string', demandOption: true })
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
       .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[] }),
-    async (a) => void (code = await explainCommand({ inventory: a.inventory, host: a.host, variable: a.variable, extraVars: a['extra-vars'] }, out)))
+    async (a) => void (code = await (await import('./inventory.ts')).explainCommand({ inventory: a.inventory, host: a.host, variable: a.variable, extraVars: a['extra-vars'] }, out)))
     .command('facts <host>', 'gather and print a host\'s facts', (y) => ssh(y.positional('host', { type: 'string', demandOption: true })
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })),
-    async (a) => void (code = await factsCommand({ inventory: a.inventory, host: a.host, ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}) }, out)))
+    async (a) => void (code = await (await import('./facts.ts')).factsCommand({ inventory: a.inventory, host: a.host, ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}) }, out)))
     .command('lab <action>', 'throwaway lab nodes (Docker): up, inventory, down', (y) => y
       .positional('action', { choices: ['up', 'inventory', 'down'] as const, demandOption: true })
       .option('nodes', { alias: 'n', type: 'number', default: 3 })
       .option('group', { alias: 'g', type: 'string', array: true, default: [] as string[], describe: 'NAME=COUNT, repeatable' }),
-    async (a) => void (code = await labCommand({ action: a.action, nodes: a.nodes, groups: a.group }, out)))
+    async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group }, out)))
     .demandCommand(1, 'name a command: run, validate, inventory, explain, facts or lab')
     .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
     .fail((msg, err) => {

@@ -69,7 +69,7 @@ describe('system modules on a throwaway Debian node', { skip }, () => {
         assert.equal(await sh('systemctl is-enabled haproxy'), 'enabled');
         assert.equal(await sh("dpkg-query -W -f '${Status}' curl"), 'install ok installed');
         assert.equal(await sh('sysctl -n net.core.somaxconn net.ipv4.tcp_fin_timeout | tr "\\n" " "'), '1024 30');
-        assert.equal(await sh('cat /etc/sysctl.d/99-capstan.conf'), 'net.ipv4.tcp_fin_timeout = 30\nnet.core.somaxconn = 1024');
+        assert.equal(await sh('cat /etc/sysctl.d/99-capstan.conf'), 'net.ipv4.tcp_fin_timeout=30\nnet.core.somaxconn=1024');
         assert.equal(await sh('cat /etc/modules-load.d/overlay.conf'), 'overlay');
         assert.ok(Number(await sh('stat -c %Y /var/lib/apt/periodic/update-success-stamp')) > 0);
       },
