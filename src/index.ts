@@ -49,6 +49,7 @@ export { sysctlLive, sysctlFile, type SysctlFile } from './facts/sysctl.ts';
 export { kernelModuleInfo, type KernelModuleState } from './facts/kernel.ts';
 export { userInfo, groupInfo, type UserInfo, type GroupInfo } from './facts/users.ts';
 export { portOpen, fileMatches, type PortState } from './facts/probe.ts';
+export { networkAddresses, type InterfaceAddress } from './facts/network.ts';
 
 export { runPlaybook, validatePlaybook, type EngineOptions } from './engine/run.ts';
 export type { InventoryView, VarLayer } from './engine/inventory-view.ts';
