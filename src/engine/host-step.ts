@@ -86,7 +86,7 @@ function evaluateConditions(ctx: StepContext, conds: ((c: StepContext) => boolea
 async function runCalls(state: RunState, play: PreparedPlay, host: string, target: string, ps: PreparedStep, pos: StepPosition, ctx: StepContext, label: string): Promise<CallOutcome> {
   const session = state.session(target);
   const become = state.become(target, ps.become, play.definition.become);
-  const prefetch = target === host ? staticFactRefs(pos.later.filter((l) => state.become(host, l.become, play.definition.become)?.user === become?.user).map((l) => l.step)) : [];
+  const prefetch = target === host ? staticFactRefs(pos.later.filter((l) => state.become(host, l.become, play.definition.become)?.user === become?.user).map((l) => l.step), ctx) : [];
   const opts = { check: state.options.check, diff: state.options.diff, become, timeoutMs: ps.step.options.timeoutMs ?? state.options.commandTimeoutMs, prefetch, stepLabel: label };
   if (play.definition.gatherFacts !== false && !session.facts.has(hostFacts())) await session.gather([hostFacts(), ...prefetch], become);
   if (ps.step.kind === 'module') return runModuleCall(session, ps.step as ModuleStep, ctx, opts);

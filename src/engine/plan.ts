@@ -8,8 +8,8 @@
  */
 import type { AnyModule } from '../define/module.ts';
 import type { FactRef } from '../define/fact.ts';
-import type { LoopStep, ModuleStep, Step } from '../define/step.ts';
-import { hasDeferred } from '../define/deferred.ts';
+import type { LoopStep, ModuleStep, Step, StepContext } from '../define/step.ts';
+import { hasDeferred, resolveDeferred } from '../define/deferred.ts';
 import type { ConfigProblem } from '../errors.ts';
 import type { z } from 'zod';
 
@@ -54,8 +54,12 @@ export function factRefs(module: AnyModule, args: unknown): FactRef<unknown>[] {
   return Object.values((module.facts as unknown as (a: unknown) => Record<string, FactRef<unknown>>)(args));
 }
 
-/** Fact refs of module calls whose arguments are known before the run (for prefetching). */
-export function staticFactRefs(steps: readonly Step[]): FactRef<unknown>[] {
+/**
+ * Fact refs of later module calls, for prefetching them in the same round trip. Arguments
+ * with deferred values are resolved early with `ctx` when given: a guess that is only used to
+ * choose what to read (the step reads its facts again if its real arguments need others).
+ */
+export function staticFactRefs(steps: readonly Step[], ctx?: StepContext): FactRef<unknown>[] {
   const refs: FactRef<unknown>[] = [];
   for (const s of steps) {
     let calls: ModuleStep[];
@@ -65,12 +69,24 @@ export function staticFactRefs(steps: readonly Step[]): FactRef<unknown>[] {
       continue;
     }
     for (const c of calls) {
-      if (hasDeferred(c.args)) continue;
-      const p = parseArgs(c.module, c.args);
+      const args = argsForPrefetch(c.args, ctx);
+      if (args === undefined) continue;
+      const p = parseArgs(c.module, args);
       if (p.ok) refs.push(...factRefs(c.module, p.args));
     }
   }
   return refs;
+}
+
+function argsForPrefetch(args: unknown, ctx: StepContext | undefined): unknown {
+  if (!hasDeferred(args)) return args;
+  if (!ctx) return undefined;
+  try {
+    const r = resolveDeferred(args, ctx);
+    return r.unknown ? undefined : r.value;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { stepName } from '../define/step.ts';
 import { ConnectionError } from '../errors.ts';
 import type { PreparedPlay, PreparedStep } from './prepare.ts';
 import type { RunState } from './run-state.ts';
-import { runStepOnHost, report } from './host-step.ts';
+import { runStepOnHost, report, stepContext } from './host-step.ts';
 import { staticFactRefs } from './plan.ts';
 import { handlersToRun, journalAppendScript, journalClearScript, journalKey, journalReadSection, parseJournal } from './handlers.ts';
 import { hostFacts } from '../facts/host.ts';
@@ -66,7 +66,7 @@ async function openHosts(run: BatchRun): Promise<void> {
     if (!prepared || state.aborted) return;
     const become = state.become(host, undefined, play.definition.become);
     const sameBecome = prepared.steps.filter((s) => state.become(host, s.become, play.definition.become)?.user === become?.user);
-    const refs = [...(play.definition.gatherFacts === false ? [] : [hostFacts()]), ...staticFactRefs(sameBecome.map((s) => s.step))];
+    const refs = [...(play.definition.gatherFacts === false ? [] : [hostFacts()]), ...staticFactRefs(sameBecome.map((s) => s.step), stepContext(state, play, host))];
     try {
       const out = await state.session(host).gather(refs, become, [journalReadSection(run.key)]);
       for (const n of parseJournal(out.get('journal')?.stdout)) run.notified.get(host)?.add(n);

@@ -67,3 +67,25 @@ describe('host facts', () => {
     assert.ok((seen[0] ?? 0) >= 1, `host facts were ${String(seen[0])} after the change`);
   });
 });
+
+describe('prefetching facts of steps whose arguments are deferred', () => {
+  it('a warm run with a template rendered from host facts still costs two round trips', async () => {
+    const { template } = await import('../../src/modules/template.ts');
+    const { deferred } = await import('../../src/define/deferred.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-rt-deferred-'));
+    try {
+      const pb = () => definePlaybook({ plays: [{ name: 'deferred', hosts: 'all', steps: [
+        file({ path: `${dir}/conf`, state: 'directory', mode: '0755' }),
+        template({ content: 'cpus=<%= cpus %>\n', dest: `${dir}/conf/app.conf`, mode: '0644', vars: deferred((ctx) => ({ cpus: ctx.facts?.cpus ?? 1 })) }),
+        file({ path: `${dir}/conf/app.conf`, state: 'file', mode: '0644' }),
+      ] }] });
+      const cold = await runWithFakes(pb(), testInventory({ nodes: ['n1'] }));
+      assert.equal(cold.recap.exitCode, 0);
+      const warm = await runWithFakes(pb(), testInventory({ nodes: ['n1'] }));
+      assert.equal(warm.recap.hosts.n1?.changed, 0);
+      assert.equal(warm.recap.transport.n1?.roundTrips, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
