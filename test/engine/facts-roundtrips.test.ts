@@ -77,7 +77,6 @@ describe('prefetching facts of steps whose arguments are deferred', () => {
       const pb = () => definePlaybook({ plays: [{ name: 'deferred', hosts: 'all', steps: [
         file({ path: `${dir}/conf`, state: 'directory', mode: '0755' }),
         template({ content: 'cpus=<%= cpus %>\n', dest: `${dir}/conf/app.conf`, mode: '0644', vars: deferred((ctx) => ({ cpus: ctx.facts?.cpus ?? 1 })) }),
-        file({ path: `${dir}/conf/app.conf`, state: 'file', mode: '0644' }),
       ] }] });
       const cold = await runWithFakes(pb(), testInventory({ nodes: ['n1'] }));
       assert.equal(cold.recap.exitCode, 0);
