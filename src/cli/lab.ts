@@ -17,7 +17,7 @@ export async function labCommand(a: { action: 'up' | 'inventory' | 'down'; nodes
     return ExitCode.ok;
   }
   if (a.action === 'inventory') {
-    out(`${labInventoryPath()}\n`);
+    out(`${await labInventoryPath()}\n`);
     return ExitCode.ok;
   }
   const groups = parseGroups(a.groups);
