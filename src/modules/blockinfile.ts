@@ -18,13 +18,9 @@
  * never guessed at. A missing file is an error unless `create` is set.
  */
 import { z } from 'zod';
-import { defineModule } from '../define/module.ts';
-import { fileContent } from '../facts/content.ts';
-import { fileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 import { anchorArg, fileEol, joinLines, lastIndex, oneLine, splitLines, terminateLast, type Anchor, type Line } from './template/lines.ts';
-import { planEdit, predictEdit, type EditResult, type TextTarget } from './template/text-file.ts';
-import { familiesWrittenBy } from './affects.ts';
+import { defineTextEdit, type EditResult } from './template/text-file.ts';
 
 export const blockinfileArgs = z
   .object({
@@ -52,19 +48,12 @@ export const blockinfileArgs = z
 
 export type BlockinfileArgs = z.output<typeof blockinfileArgs>;
 
-export const blockinfile = defineModule({
+export const blockinfile = defineTextEdit({
   name: 'blockinfile',
-  affects: (a) => familiesWrittenBy(a.path),
   args: blockinfileArgs,
   describe: (a) => `blockinfile ${a.path}`,
-  facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),
-  plan: (a, facts) => planEdit(target(a), facts, (text) => editBlockInFile(text, a)),
-  predicts: (a, facts) => predictEdit(target(a), facts, (text) => editBlockInFile(text, a)),
+  edit: (text, a) => editBlockInFile(text, a),
 });
-
-function target(a: BlockinfileArgs): TextTarget {
-  return { path: a.path, mode: a.mode, owner: a.owner, group: a.group, validate: a.validate, backup: a.backup };
-}
 
 export function markers(a: { marker: string; markerBegin: string; markerEnd: string }): { begin: string; end: string } {
   return { begin: a.marker.split('{mark}').join(a.markerBegin), end: a.marker.split('{mark}').join(a.markerEnd) };

@@ -17,13 +17,9 @@
  * added at its end.
  */
 import { z } from 'zod';
-import { defineModule } from '../define/module.ts';
-import { fileContent } from '../facts/content.ts';
-import { fileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 import { anchorArg, expandMatch, fileEol, joinLines, oneLine, regexpArg, splitLines, type Anchor, type Line } from './template/lines.ts';
-import { planEdit, predictEdit, type EditResult, type TextTarget } from './template/text-file.ts';
-import { familiesWrittenBy } from './affects.ts';
+import { defineTextEdit, type EditResult } from './template/text-file.ts';
 
 export const lineinfileArgs = z
   .object({
@@ -50,19 +46,12 @@ export const lineinfileArgs = z
 
 export type LineinfileArgs = z.output<typeof lineinfileArgs>;
 
-export const lineinfile = defineModule({
+export const lineinfile = defineTextEdit({
   name: 'lineinfile',
-  affects: (a) => familiesWrittenBy(a.path),
   args: lineinfileArgs,
   describe: (a) => `lineinfile ${a.path}`,
-  facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),
-  plan: (a, facts) => planEdit(target(a), facts, (text) => editLineInFile(text, a)),
-  predicts: (a, facts) => predictEdit(target(a), facts, (text) => editLineInFile(text, a)),
+  edit: (text, a) => editLineInFile(text, a),
 });
-
-function target(a: LineinfileArgs): TextTarget {
-  return { path: a.path, mode: a.mode, owner: a.owner, group: a.group, validate: a.validate, backup: a.backup };
-}
 
 /** The edit as a pure function: the file's text (null: missing) in, new text or a reason out. */
 export function editLineInFile(text: string | null, a: Omit<LineinfileArgs, 'path' | 'mode' | 'owner' | 'group' | 'validate' | 'backup'> & { path?: string }): EditResult {

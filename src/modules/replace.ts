@@ -12,13 +12,9 @@
  * still matches `regexp` is fine: a second run finds nothing different to write.
  */
 import { z } from 'zod';
-import { defineModule } from '../define/module.ts';
-import { fileContent } from '../facts/content.ts';
-import { fileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 import { regexpArg, withFlags } from './template/lines.ts';
-import { planEdit, predictEdit, type EditResult, type TextTarget } from './template/text-file.ts';
-import { familiesWrittenBy } from './affects.ts';
+import { defineTextEdit, type EditResult } from './template/text-file.ts';
 
 export const replaceArgs = z
   .object({
@@ -37,19 +33,12 @@ export const replaceArgs = z
 
 export type ReplaceArgs = z.output<typeof replaceArgs>;
 
-export const replace = defineModule({
+export const replace = defineTextEdit({
   name: 'replace',
-  affects: (a) => familiesWrittenBy(a.path),
   args: replaceArgs,
   describe: (a) => `replace in ${a.path}`,
-  facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),
-  plan: (a, facts) => planEdit(target(a), facts, (text) => editReplace(text, a)),
-  predicts: (a, facts) => predictEdit(target(a), facts, (text) => editReplace(text, a)),
+  edit: (text, a) => editReplace(text, a),
 });
-
-function target(a: ReplaceArgs): TextTarget {
-  return { path: a.path, mode: a.mode, owner: a.owner, group: a.group, validate: a.validate, backup: a.backup };
-}
 
 /** The edit as a pure function: the file's text (null: missing) in, new text or a reason out. */
 export function editReplace(text: string | null, a: Pick<ReplaceArgs, 'regexp' | 'replace' | 'after' | 'before'> & { path?: string }): EditResult {

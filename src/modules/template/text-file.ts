@@ -14,7 +14,10 @@
  * `creates`) makes the edit "cannot predict" instead of planning against the old content.
  */
 import { posix } from 'node:path';
-import { predict, predictUnknown, type Prediction } from '../../define/module.ts';
+import { defineModule, predict, predictUnknown, type ModuleFn, type Prediction } from '../../define/module.ts';
+import type { z } from 'zod';
+import type { FactRef } from '../../define/fact.ts';
+import { familiesWrittenBy } from '../affects.ts';
 import { change, changes, exec, fail, noop, put, type Change, type Plan } from '../../define/plan.ts';
 import { sh } from '../../commands/quote.ts';
 import { fileStat, type FileStat } from '../../facts/file.ts';
@@ -40,6 +43,29 @@ export interface EditFacts {
   content: FileContent;
   /** Undefined in table tests that do not model earlier steps. */
   st?: FileStat | null;
+}
+
+/**
+ * Defines a module that edits a text file in place (lineinfile, blockinfile, replace): it reads
+ * the file's content and stat in the play's batch, plans with a pure edit function, writes
+ * atomically only when the text changes, and predicts the new content for --check.
+ */
+export function defineTextEdit<S extends z.ZodType<TextTarget>>(def: {
+  name: string;
+  args: S;
+  describe: (a: z.output<S>) => string;
+  edit: (text: string | null, a: z.output<S>) => EditResult;
+}): ModuleFn<z.input<S>, undefined> {
+  const target = (a: TextTarget): TextTarget => ({ path: a.path, mode: a.mode, owner: a.owner, group: a.group, validate: a.validate, backup: a.backup });
+  return defineModule<S, { content: FactRef<FileContent>; st: FactRef<FileStat | null> }, undefined>({
+    name: def.name,
+    args: def.args as S & z.ZodType<z.output<S>>,
+    describe: def.describe,
+    affects: (a) => familiesWrittenBy(a.path),
+    facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),
+    plan: (a, facts) => planEdit(target(a), facts, (text) => def.edit(text, a)),
+    predicts: (a, facts) => predictEdit(target(a), facts, (text) => def.edit(text, a)),
+  });
 }
 
 export function planEdit(t: TextTarget, { content: cur, st }: EditFacts, edit: Edit): Plan {
