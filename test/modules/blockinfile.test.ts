@@ -16,6 +16,7 @@ import { blockinfile, blockinfileArgs, editBlockInFile } from '../../src/modules
 import { HOSTILE, PWNED } from '../connectors/support/hostile.ts';
 import { testInventory } from '../support/inventory.ts';
 import { runWithFakes } from '../support/run.ts';
+import { specifyEdits, type EditCase } from '../support/edit-table.ts';
 
 const args = (a: Record<string, unknown>) => blockinfileArgs.parse({ path: '/etc/hosts', ...a });
 const edit = (text: string | null, a: Record<string, unknown>) => editBlockInFile(text, args(a));
@@ -24,7 +25,7 @@ const B = '# BEGIN MANAGED BLOCK\n';
 const E = '# END MANAGED BLOCK\n';
 
 describe('blockinfile: the block and its markers', () => {
-  const table: { name: string; text: string | null; args: Record<string, unknown>; want: string | { noop: RegExp } | { error: RegExp } }[] = [
+  const table: EditCase[] = [
     { name: 'adds the block at the end', text: 'a\n', args: { block: 'x\ny\n' }, want: `a\n${B}x\ny\n${E}` },
     { name: 'ends the block with a newline', text: 'a\n', args: { block: 'x' }, want: `a\n${B}x\n${E}` },
     { name: 'ends a file without a final newline before the block', text: 'a', args: { block: 'x\n' }, want: `a\n${B}x\n${E}` },
@@ -45,21 +46,7 @@ describe('blockinfile: the block and its markers', () => {
     { name: 'refuses a begin marker without an end marker', text: `a\n${B}x\n`, args: { block: 'x' }, want: { error: /line 2 is the begin marker .* no end marker/ } },
     { name: 'refuses an end marker without a begin marker', text: `x\n${E}`, args: { block: 'x' }, want: { error: /line 2 is the end marker .* no begin marker/ } },
   ];
-  for (const t of table) {
-    it(t.name, () => {
-      const r = edit(t.text, t.args);
-      if (typeof t.want === 'string') assert.equal('text' in r ? r.text : JSON.stringify(r), t.want);
-      else if ('noop' in t.want) assert.match('noop' in r ? r.noop : JSON.stringify(r), t.want.noop);
-      else assert.match('error' in r ? r.error : JSON.stringify(r), t.want.error);
-    });
-  }
-
-  it('converges: applying the result again changes nothing', () => {
-    for (const t of table) {
-      const r = edit(t.text, t.args);
-      if ('text' in r) assert.ok('noop' in edit(r.text, t.args), `${t.name}: second pass changes again`);
-    }
-  });
+  specifyEdits(table, edit, { converges: true });
 });
 
 describe('blockinfile: removing the block', () => {

@@ -19,6 +19,7 @@ import { editLineInFile, lineinfile, lineinfileArgs } from '../../src/modules/li
 import { HOSTILE, HOSTILE_FILE_NAMES, PWNED } from '../connectors/support/hostile.ts';
 import { testInventory } from '../support/inventory.ts';
 import { runWithFakes } from '../support/run.ts';
+import { specifyEdits, type EditCase } from '../support/edit-table.ts';
 
 const args = (a: Record<string, unknown>) => lineinfileArgs.parse({ path: '/etc/app.conf', ...a });
 const edit = (text: string | null, a: Record<string, unknown>) => editLineInFile(text, args(a));
@@ -26,7 +27,7 @@ const plan = (a: Record<string, unknown>, content: FileContent) => lineinfile.de
 const file = (text: string, mode = '0644') => textFileValue(text, { mode, owner: 'root', group: 'root' });
 
 describe('lineinfile: state present', () => {
-  const table: { name: string; text: string | null; args: Record<string, unknown>; want: string | { noop: RegExp } | { error: RegExp } }[] = [
+  const table: EditCase[] = [
     { name: 'adds a missing line at the end', text: 'a\nb\n', args: { line: 'c' }, want: 'a\nb\nc\n' },
     { name: 'ends a file without a final newline before adding', text: 'a\nb', args: { line: 'c' }, want: 'a\nb\nc\n' },
     { name: 'adds to an empty file', text: '', args: { line: 'c' }, want: 'c\n' },
@@ -55,25 +56,11 @@ describe('lineinfile: state present', () => {
     { name: 'creates a missing file with create', text: null, args: { line: 'c', create: true }, want: 'c\n' },
     { name: 'keeps $ and backslashes literal without backrefs', text: '', args: { line: 'a=$1 \\n' }, want: 'a=$1 \\n\n' },
   ];
-  for (const t of table) {
-    it(t.name, () => {
-      const r = edit(t.text, t.args);
-      if (typeof t.want === 'string') assert.equal('text' in r ? r.text : JSON.stringify(r), t.want);
-      else if ('noop' in t.want) assert.match('noop' in r ? r.noop : JSON.stringify(r), t.want.noop);
-      else assert.match('error' in r ? r.error : JSON.stringify(r), t.want.error);
-    });
-  }
-
-  it('converges: applying the result again changes nothing', () => {
-    for (const t of table) {
-      const r = edit(t.text, t.args);
-      if ('text' in r) assert.ok('noop' in edit(r.text, t.args), `${t.name}: second pass changes again`);
-    }
-  });
+  specifyEdits(table, edit, { converges: true });
 });
 
 describe('lineinfile: state absent', () => {
-  const table: { name: string; text: string | null; args: Record<string, unknown>; want: string | { noop: RegExp } }[] = [
+  const table: EditCase[] = [
     { name: 'removes every copy of the line', text: 'a\nc\nb\nc\n', args: { line: 'c' }, want: 'a\nb\n' },
     { name: 'removes every line matching regexp', text: '#x\ny\n#z', args: { regexp: '^#' }, want: 'y\n' },
     { name: 'removes a last line without newline', text: 'a\nb', args: { line: 'b' }, want: 'a\n' },
@@ -81,13 +68,7 @@ describe('lineinfile: state absent', () => {
     { name: 'does nothing when the line is absent', text: 'a\n', args: { line: 'b' }, want: { noop: /not present/ } },
     { name: 'does nothing for a missing file', text: null, args: { line: 'b' }, want: { noop: /does not exist/ } },
   ];
-  for (const t of table) {
-    it(t.name, () => {
-      const r = edit(t.text, { state: 'absent', ...t.args });
-      if (typeof t.want === 'string') assert.equal('text' in r ? r.text : JSON.stringify(r), t.want);
-      else assert.match('noop' in r ? r.noop : JSON.stringify(r), t.want.noop);
-    });
-  }
+  specifyEdits(table, (text, a) => edit(text, { state: 'absent', ...a }));
 });
 
 describe('lineinfile: arguments', () => {

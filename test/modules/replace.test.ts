@@ -15,13 +15,14 @@ import { editReplace, replace, replaceArgs } from '../../src/modules/replace.ts'
 import { HOSTILE, PWNED } from '../connectors/support/hostile.ts';
 import { testInventory } from '../support/inventory.ts';
 import { runWithFakes } from '../support/run.ts';
+import { specifyEdits, type EditCase } from '../support/edit-table.ts';
 
 const args = (a: Record<string, unknown>) => replaceArgs.parse({ path: '/etc/app.conf', ...a });
 const edit = (text: string | null, a: Record<string, unknown>) => editReplace(text, args(a));
 const plan = (a: Record<string, unknown>, content: FileContent) => replace.definition.plan(args(a) as never, { content } as never);
 
 describe('replace: regexp across the file', () => {
-  const table: { name: string; text: string | null; args: Record<string, unknown>; want: string | { noop: RegExp } | { error: RegExp } }[] = [
+  const table: EditCase[] = [
     { name: 'replaces every match', text: 'a=1\nb=1\na=2\n', args: { regexp: '^a=\\d', replace: 'a=9' }, want: 'a=9\nb=1\na=9\n' },
     { name: 'anchors ^ and $ at every line', text: 'x y\ny x\n', args: { regexp: 'x$', replace: 'z' }, want: 'x y\ny z\n' },
     { name: 'anchors $ before CRLF', text: 'a=1\r\nb\r\n', args: { regexp: '^a=.*$', replace: 'a=2' }, want: 'a=2\r\nb\r\n' },
@@ -39,14 +40,7 @@ describe('replace: regexp across the file', () => {
     { name: 'fails on a missing file', text: null, args: { regexp: 'x' }, want: { error: /does not exist/ } },
     { name: 'honours the flags of a RegExp value', text: 'A=1\n', args: { regexp: /^a=1$/i, replace: 'a=2' }, want: 'a=2\n' },
   ];
-  for (const t of table) {
-    it(t.name, () => {
-      const r = edit(t.text, t.args);
-      if (typeof t.want === 'string') assert.equal('text' in r ? r.text : JSON.stringify(r), t.want);
-      else if ('noop' in t.want) assert.match('noop' in r ? r.noop : JSON.stringify(r), t.want.noop);
-      else assert.match('error' in r ? r.error : JSON.stringify(r), t.want.error);
-    });
-  }
+  specifyEdits(table, edit);
 
   it('refuses a broken regexp and unknown arguments', () => {
     assert.equal(replaceArgs.safeParse({ path: '/x', regexp: '[' }).success, false);
