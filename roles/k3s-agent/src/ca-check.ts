@@ -7,7 +7,7 @@
  *   k3sCaCheck({ serverUrl: 'https://10.0.0.5:6443', token })
  */
 import { caHashCheck } from '@capstan/k3s-server';
-import { defineFact, defineModule, fail, noop, Secret, sh, z } from './capstan.ts';
+import { defineFact, defineModule, fail, noop, Secret, sh, z } from 'capstan';
 
 export type Cacerts = { pem: string } | { error: string };
 

@@ -5,7 +5,7 @@
  *   k3sNotAServer({})
  */
 import { K3S_BIN, k3sInstallState } from '@capstan/k3s-server';
-import { defineModule, fail, noop, z } from './capstan.ts';
+import { defineModule, fail, noop, z } from 'capstan';
 
 export const k3sNotAServer = defineModule({
   name: 'k3s.not-a-server',

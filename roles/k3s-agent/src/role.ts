@@ -15,7 +15,7 @@
 import {
   airgapSteps, k3sInstall, k3sNodeLabels, k3sReady, k3sRestart, k3sServerToken, k3sService, k3sVersionGuard, nodeNameOf, renderK3sConfig, CONFIG_DIR,
 } from '@capstan/k3s-server';
-import { copy, deferred, defineRole, file, flushHandlers, KnownAfterApply, knownAfterApply, Secret, type RoleContext, type Step, type StepContext } from './capstan.ts';
+import { copy, deferred, defineRole, file, flushHandlers, KnownAfterApply, knownAfterApply, Secret, type RoleContext, type Step, type StepContext } from 'capstan';
 import { k3sCaCheck } from './ca-check.ts';
 import { k3sNotAServer } from './host-guard.ts';
 import { agentVars, type AgentVars } from './vars.ts';

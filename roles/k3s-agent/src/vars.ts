@@ -6,7 +6,7 @@
  *   k3sAgent.use({ server_url: 'https://10.0.0.5:6443', token: new Secret(nodeToken) })
  */
 import { commonVars, secretVar } from '@capstan/k3s-server';
-import { z } from './capstan.ts';
+import { z } from 'capstan';
 
 export const agentVars = z.object({
   ...commonVars,

@@ -9,7 +9,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { copy, file, loop, type Step } from './capstan.ts';
+import { copy, file, loop, type Step } from 'capstan';
 import { K3S_BIN } from './facts.ts';
 import { INSTALLER_PATH } from './modules/install.ts';
 

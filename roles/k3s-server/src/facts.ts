@@ -5,7 +5,7 @@
  *   k3sServerReady({ node: 'server1' }) // { readyz: 'ok', nodeReady: 'True', kubeletVersion: 'v1.32.11+k3s3' }
  *   k3sSecretFile('/var/lib/rancher/k3s/server/node-token')   // Secret | null
  */
-import { defineFact, Secret, sh } from './capstan.ts';
+import { defineFact, Secret, sh } from 'capstan';
 import { versionFromK3sOutput } from './version.ts';
 
 export const K3S_BIN = '/usr/local/bin/k3s';

@@ -10,7 +10,7 @@
  */
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import { copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from './capstan.ts';
+import { copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
 import { airgapSteps } from './airgap.ts';
 import { rewriteKubeconfig } from './kubeconfig.ts';
 import { k3sInstall, k3sVersionGuard, type GuardData } from './modules/install.ts';

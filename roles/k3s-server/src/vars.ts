@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Secret, z } from './capstan.ts';
+import { Secret, z } from 'capstan';
 import { K3S_VERSION_PATTERN } from './version.ts';
 
 export const DEFAULT_K3S_VERSION = 'v1.32.11+k3s3';

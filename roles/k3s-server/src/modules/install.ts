@@ -8,7 +8,7 @@
  * another version, or the air-gap binary was just replaced. It always runs with
  * INSTALL_K3S_SKIP_START=true: starting and restarting is the role's decision.
  */
-import { change, changes, defineModule, exec, fail, noop, sh, z } from '../capstan.ts';
+import { change, changes, defineModule, exec, fail, noop, sh, z } from 'capstan';
 import { k3sInstallState, SYSTEMD_DIR } from '../facts.ts';
 import { downgradeRefusal, K3S_VERSION_PATTERN } from '../version.ts';
 

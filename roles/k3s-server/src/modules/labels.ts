@@ -5,7 +5,7 @@
  *
  *   k3sNodeLabels({ node: 'agent1', labels: ['node.kubernetes.io/role=stateful'] }, { delegateTo: 'server1' })
  */
-import { change, changes, defineFact, defineModule, exec, fail, noop, sh, z } from '../capstan.ts';
+import { change, changes, defineFact, defineModule, exec, fail, noop, sh, z } from 'capstan';
 import { K3S_BIN } from '../facts.ts';
 
 /** The node's labels as the API server has them; null when the node is not registered. */

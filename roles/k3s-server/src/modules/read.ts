@@ -7,7 +7,7 @@
  *
  * Under --check on a host where K3s would be installed first, the value is "known after apply".
  */
-import { defineModule, fail, noop, remotePath, type Secret, z } from '../capstan.ts';
+import { defineModule, fail, noop, remotePath, type Secret, z } from 'capstan';
 import { k3sSecretFile } from '../facts.ts';
 
 export interface SecretData {

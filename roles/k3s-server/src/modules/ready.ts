@@ -8,7 +8,7 @@
  * Already ready: nothing to do. Otherwise it polls every 2 s up to the timeout and fails
  * with the last status seen and the tail of the K3s journal of the host it runs on.
  */
-import { change, changes, defineModule, exec, noop, sh, z } from '../capstan.ts';
+import { change, changes, defineModule, exec, noop, sh, z } from 'capstan';
 import { K3S_BIN, k3sNodeStatus, type K3sNodeStatus } from '../facts.ts';
 
 const args = z.object({

@@ -7,7 +7,7 @@
  * A start or restart that fails reports the last lines of the unit's journal, so the reason
  * (a refused token, a crash) is in the step's error.
  */
-import { change, changes, defineModule, exec, noop, predict, sh, z } from '../capstan.ts';
+import { change, changes, defineModule, exec, noop, predict, sh, z } from 'capstan';
 import { k3sInstallState } from '../facts.ts';
 
 const unit = z.enum(['k3s', 'k3s-agent']);

@@ -5,7 +5,7 @@
  *
  *   k3sTokenGuard({ token: v.token, allowChange: v.allow_token_change })
  */
-import { defineModule, fail, noop, Secret, z } from '../capstan.ts';
+import { defineModule, fail, noop, Secret, z } from 'capstan';
 import { k3sSecretFile } from '../facts.ts';
 import { tokenPassword } from '../token.ts';
 
