@@ -7,7 +7,7 @@
  *   capstan run playbooks/lab-demo.ts -i "$(capstan lab inventory)" --check --diff
  *   capstan run playbooks/lab-demo.ts -i "$(capstan lab inventory)"
  */
-import { definePlaybook, file, copy, shell } from '../src/index.ts';
+import { definePlaybook, file, copy, shell } from 'capstan';
 
 export default definePlaybook({
   name: 'lab demo',

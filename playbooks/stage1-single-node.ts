@@ -5,7 +5,7 @@
  *   capstan run playbooks/stage1-single-node.ts -i inventory/k3s/hosts.yml
  */
 import { k3sServer } from '@capstan/k3s-server';
-import { definePlaybook } from '../src/index.ts';
+import { definePlaybook } from 'capstan';
 
 export default definePlaybook({
   name: 'stage 1: single K3s server',

@@ -7,7 +7,7 @@
  */
 import { k3sAgent } from '@capstan/k3s-agent';
 import { k3sServer } from '@capstan/k3s-server';
-import { definePlaybook } from '../src/index.ts';
+import { definePlaybook } from 'capstan';
 
 export default definePlaybook({
   name: 'stage 3: K3s server and agents',

@@ -2,7 +2,7 @@
  * `capstan lab`: throwaway Docker nodes to rehearse any playbook on.
  *
  *   capstan lab up --nodes 3                 # nodes reachable over SSH, inventory written
- *   capstan lab up --group server=1 --group agent=2
+ *   capstan lab up --group server=1 --group agent=2 --privileged   # nodes that can run real K3s
  *   capstan run playbooks/site.ts -i "$(capstan lab inventory)"
  *   capstan lab down
  */
@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { labDown, labInventoryPath, labUp } from '../testing/lab.ts';
 
-export async function labCommand(a: { action: 'up' | 'inventory' | 'down'; nodes: number; groups: string[] }, out: (s: string) => void): Promise<number> {
+export async function labCommand(a: { action: 'up' | 'inventory' | 'down'; nodes: number; groups: string[]; privileged?: boolean }, out: (s: string) => void): Promise<number> {
   if (a.action === 'down') {
     await labDown();
     out('lab nodes removed\n');
@@ -21,7 +21,7 @@ export async function labCommand(a: { action: 'up' | 'inventory' | 'down'; nodes
     return ExitCode.ok;
   }
   const groups = parseGroups(a.groups);
-  const lab = await labUp(groups ? { groups } : { nodes: a.nodes });
+  const lab = await labUp({ ...(groups ? { groups } : { nodes: a.nodes }), privileged: a.privileged === true });
   out(`lab is up: ${lab.nodes.map((n) => `${n.name} (${n.address})`).join(', ')}\n`);
   out(`inventory: ${lab.inventoryPath}\nrun a playbook:  capstan run PLAYBOOK -i ${lab.inventoryPath}\nremove the lab:  capstan lab down\n`);
   return ExitCode.ok;

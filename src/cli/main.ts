@@ -80,8 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('lab <action>', 'throwaway lab nodes (Docker): up, inventory, down', (y) => y
       .positional('action', { choices: ['up', 'inventory', 'down'] as const, demandOption: true })
       .option('nodes', { alias: 'n', type: 'number', default: 3 })
-      .option('group', { alias: 'g', type: 'string', array: true, default: [] as string[], describe: 'NAME=COUNT, repeatable' }),
-    async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group }, out)))
+      .option('group', { alias: 'g', type: 'string', array: true, default: [] as string[], describe: 'NAME=COUNT, repeatable' })
+      .option('privileged', { type: 'boolean', default: false, describe: 'privileged nodes, needed to run real K3s in them' }),
+    async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group, privileged: a.privileged }, out)))
     .demandCommand(1, 'name a command: run, validate, inventory, explain, facts or lab')
     .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
     .fail((msg, err) => {

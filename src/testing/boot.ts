@@ -21,9 +21,11 @@ export interface NodeContainerSpec {
   network: string;
   address: string;
   labels: Record<string, string>;
+  /** Full privileges, for nodes that run a container runtime themselves (K3s). */
+  privileged?: boolean;
 }
 
-/** Creates (does not start) a node container: systemd as PID 1, not privileged. */
+/** Creates (does not start) a node container: systemd as PID 1, not privileged unless asked. */
 export async function createNodeContainer(spec: NodeContainerSpec): Promise<string> {
   const hostConfig = {
     CapAdd: ['SYS_ADMIN'],
@@ -31,6 +33,7 @@ export async function createNodeContainer(spec: NodeContainerSpec): Promise<stri
     Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
     Tmpfs: { '/run': '', '/run/lock': '' },
     NetworkMode: spec.network,
+    ...(spec.privileged ? { Privileged: true } : {}),
   };
   const container = await docker().createContainer({
     name: spec.containerName,

@@ -20,6 +20,8 @@ export interface LabUpOptions {
   /** Where the state goes (default `.capstan/lab` under the current directory). */
   stateDir?: string;
   withPython?: boolean;
+  /** Privileged nodes (needed to run real K3s in them). */
+  privileged?: boolean;
   sudoPassword?: string;
   log?: (message: string) => void;
 }
@@ -103,6 +105,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
     workDir: dir,
     kind: 'lab',
     withPython: options.withPython,
+    privileged: options.privileged,
     sudoPassword: options.sudoPassword,
     log: options.log,
   });

@@ -6,6 +6,7 @@
  *   await bootNode(record, { fresh: true, deadline: Date.now() + 120_000 });
  *   record.node.hostKeys.ed25519;   // '10.213.47.2 ssh-ed25519 AAAA...'
  */
+import { ConfigError } from '../errors.ts';
 import { docker } from './docker.ts';
 import { assertStillRunning, authorizeAndSetSudo, createNodeContainer, readHostKeys, setSudoMode, waitUntilReady } from './boot.ts';
 
@@ -32,6 +33,7 @@ export interface NodeSpec {
   publicKey: string;
   labels: Record<string, string>;
   bootTimeoutMs: number;
+  privileged: boolean;
 }
 
 export class NodeRecord {
@@ -60,9 +62,15 @@ export async function bootNode(record: NodeRecord, options: { fresh: boolean; de
       network: spec.network,
       address: node.address,
       labels: spec.labels,
+      privileged: spec.privileged,
     });
   }
-  await docker().getContainer(node.containerId).start();
+  await docker().getContainer(node.containerId).start().catch((error: Error) => {
+    if (spec.privileged && /apply caps|operation not permitted/.test(error.message)) {
+      throw new ConfigError(`${node.name}: this Docker engine refuses privileged containers (${error.message.trim()}); start the nodes without privileged mode, or use a host whose Docker allows it`);
+    }
+    throw error;
+  });
   if (options.fresh) {
     try {
       await authorizeAndSetSudo(node.containerId, spec.publicKey, record.sudoPassword);

@@ -44,6 +44,8 @@ export interface StartNodesOptions {
   bootTimeoutMs?: number;
   /** Directory for the key and known_hosts (default: a new private temp dir, removed at destroy). */
   workDir?: string;
+  /** Privileged containers, for nodes that run K3s or another container runtime. */
+  privileged?: boolean;
   /** Use this image instead of the recipe's. */
   image?: string;
   /** `test` (default) or `lab` (started by `capstan lab up`; destroyAll leaves those alone). */
@@ -236,6 +238,7 @@ function makeRecords(planned: PlannedNode[], net: LabNetwork, ctx: { id: string;
       publicKey: ctx.publicKey,
       labels: labelsFor(id, p, ctx.dir, options.kind ?? 'test'),
       bootTimeoutMs: options.bootTimeoutMs ?? 120_000,
+      privileged: options.privileged === true,
     };
     return new NodeRecord(node, spec, options.sudoPassword);
   });

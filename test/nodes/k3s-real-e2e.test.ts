@@ -23,7 +23,7 @@ describe('real K3s end to end (stage 3: one server, one agent) from CAPSTAN_K3S_
     const dir = airgap as string;
     const version = process.env.CAPSTAN_K3S_VERSION ?? versionFromK3sOutput(execFileSync(join(dir, 'k3s'), ['--version'], { encoding: 'utf8' }));
     assert.ok(version, 'could not tell the K3s version of the artifacts; set CAPSTAN_K3S_VERSION');
-    set = await startNodes({ groups: { server: 1, agent: 1 }, withPython: true });
+    set = await startNodes({ groups: { server: 1, agent: 1 }, withPython: true, privileged: true });
     const nodes = set;
     await runScenario({
       playbook: stage3, nodes,
