@@ -35,6 +35,20 @@ export function nodeNameOf(nodeName: string | undefined, guard: Step<GuardData>,
   return nodeName ?? (ctx.result(guard)?.data?.hostname || knownAfterApply('the node name (the version guard did not run)'));
 }
 
+/** The join token: `token`, else the node token read on `token_from_server` ("known after apply" until then). */
+function tokenOf(v: ServerVars, ctx: StepContext): Secret | KnownAfterApply | undefined {
+  if (v.token || !v.token_from_server) return v.token;
+  return ctx.result(k3sServerToken, v.token_from_server)?.data?.value ?? knownAfterApply(`the node token of ${v.token_from_server}`);
+}
+
+function configContent(v: ServerVars, address: string): Secret {
+  if (v.token || !v.token_from_server) return new Secret(serverConfigYaml(v, address), 'k3s config.yaml');
+  return deferred((c: StepContext) => {
+    const token = tokenOf(v, c);
+    return token instanceof Secret ? new Secret(serverConfigYaml({ ...v, token }, address), 'k3s config.yaml') : (token ?? knownAfterApply('the join token'));
+  }, 'k3s config.yaml');
+}
+
 function apiAddress(v: ServerVars, hostVars: Readonly<Record<string, unknown>>, host: string): string {
   return v.api_endpoint ?? String(hostVars.ansible_host ?? host);
 }
@@ -67,16 +81,15 @@ export const k3sServer = defineRole({
   vars: serverVars,
   steps: (v, ctx) => {
     const address = apiAddress(v, ctx.hostVars(ctx.host), ctx.host);
-    const config = serverConfigYaml(v, address);
     const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART) : undefined;
     const binary = airgap?.binary;
     const guard = k3sVersionGuard({ unit: 'k3s', version: v.k3s_version, allowDowngrade: v.allow_downgrade }, { name: 'refuse a K3s downgrade' });
     const nodeName = deferred((c: StepContext) => nodeNameOf(v.node_name, guard, c), 'node name');
     return [
       guard,
-      k3sTokenGuard({ token: v.token, allowChange: v.allow_token_change }, { name: 'refuse a token change on existing data' }),
+      k3sTokenGuard({ token: v.token_from_server && !v.token ? deferred((c: StepContext) => tokenOf(v, c) ?? knownAfterApply('the join token'), 'join token') : v.token, allowChange: v.allow_token_change }, { name: 'refuse a token change on existing data' }),
       file({ path: CONFIG_DIR, state: 'directory', mode: '0755' }, { name: 'K3s config directory' }),
-      copy({ dest: `${CONFIG_DIR}/config.yaml`, content: new Secret(config, 'k3s config.yaml'), mode: '0600' }, { name: 'K3s config.yaml', notify: RESTART }),
+      copy({ dest: `${CONFIG_DIR}/config.yaml`, content: configContent(v, address), mode: '0600' }, { name: 'K3s config.yaml', notify: RESTART }),
       ...(v.registries_yaml !== undefined
         ? [copy({ dest: `${CONFIG_DIR}/registries.yaml`, content: v.registries_yaml, mode: '0644' }, { name: 'K3s registries.yaml', notify: RESTART })]
         : []),

@@ -58,6 +58,7 @@ export const serverVars = z.object({
   mode: z.enum(['single', 'cluster-init', 'join']).default('single').describe('single (SQLite), cluster-init (first etcd server) or join (another server)'),
   join_server_url: z.string().regex(/^https:\/\/[^\s/]+(:\d+)?\/?$/, 'must be https://host:port').optional().describe('existing server to join (mode join)'),
   token: secretVar('token').optional().describe('cluster token; unset on the first server: K3s generates one'),
+  token_from_server: z.string().min(1).optional().describe('inventory host whose node token (read by this role there earlier in the run) a joining server uses when token is unset'),
   allow_token_change: z.boolean().default(false).describe('allow a token that differs from the one the server data was created with'),
   agent_token: secretVar('agent_token').optional().describe('separate token for agents; must be equal on every server'),
   api_endpoint: z.string().min(1).optional().describe('address clients and agents use (default: the host address); added to tls-san'),
@@ -72,7 +73,7 @@ export const serverVars = z.object({
     .describe('copy the admin kubeconfig to the controller (0600), server address and context renamed; false: do not'),
 }).superRefine((v, ctx) => {
   if (v.mode === 'join' && !v.join_server_url) ctx.addIssue({ code: 'custom', path: ['join_server_url'], message: 'mode join needs join_server_url' });
-  if (v.mode === 'join' && !v.token) ctx.addIssue({ code: 'custom', path: ['token'], message: 'mode join needs the cluster token' });
+  if (v.mode === 'join' && !v.token && !v.token_from_server) ctx.addIssue({ code: 'custom', path: ['token'], message: 'mode join needs the cluster token (token, or token_from_server)' });
 });
 
 export type ServerVars = z.output<typeof serverVars>;
