@@ -1,0 +1,95 @@
+/**
+ * Role `helm-monitoring`: Prometheus, Alertmanager and Grafana (kube-prometheus-stack), Loki,
+ * Tempo and Alloy on K3s, plus Traefik metrics, dashboards and the roadmap's alert rules.
+ * By default through K3s's own Helm controller: HelmChart manifests written atomically (0600)
+ * into the servers' auto-deploy directory, so no `helm` binary is needed; `mode: 'helm-cli'`
+ * runs `helm upgrade --install` on the first server instead.
+ *
+ *   import { helmMonitoring } from '@capstan/helm-monitoring';
+ *   definePlaybook({ plays: [{ name: 'observability', hosts: 'server', become: true,
+ *     roles: [helmMonitoring.use({ grafana: { admin_password: new Secret(pw) }, alerts: { cpu_scale_out_pct: 80 } })] }] });
+ *
+ * Every server gets identical manifest files (K3s does not sync them); the Grafana admin
+ * Secret and the waits run on the first server of the play. Re-running changes nothing.
+ */
+import { copy, deferred, defineRole, file, type Step, type StepContext } from 'capstan';
+import { enabledCharts, renderManifests, VALUES_BY_CHART, type Manifest } from './manifests.ts';
+import { grafanaAdminSecret } from './modules/admin-secret.ts';
+import { helmRelease } from './modules/helm-cli.ts';
+import { helmReleasesDeployed } from './modules/releases.ts';
+import { chartArchive, monitoringVars, STATIC_CHARTS_DIR, type ChartKey, type MonitoringVars } from './vars.ts';
+import { stringify } from 'yaml';
+
+const first = { when: (ctx: StepContext) => ctx.host === ctx.playHosts[0] };
+
+function airgapSteps(v: MonitoringVars): Step[] {
+  if (!v.airgap) return [];
+  const dir = v.airgap.charts_dir;
+  return [
+    file({ path: STATIC_CHARTS_DIR, state: 'directory', mode: '0755' }, { name: 'K3s static charts directory' }),
+    ...enabledCharts(v).map((k) => copy({ src: `${dir}/${chartArchive(v[k])}`, dest: `${STATIC_CHARTS_DIR}/${chartArchive(v[k])}`, mode: '0644' },
+      { name: `chart archive ${chartArchive(v[k])}` })),
+  ];
+}
+
+function adminSecret(v: MonitoringVars): Step[] {
+  const password = v.grafana.admin_password;
+  if (!v.kps.enabled || !password) return [];
+  return [grafanaAdminSecret({ namespace: v.namespace, name: v.grafana.admin_secret, user: v.grafana.admin_user, password },
+    { name: `Grafana admin Secret ${v.namespace}/${v.grafana.admin_secret}`, ...first })];
+}
+
+const write = (v: MonitoringVars, m: Manifest) =>
+  copy({ dest: `${v.manifests_dir}/${m.file}`, content: m.text, mode: '0600' }, { name: `manifest ${m.file}` });
+
+const wait = (v: MonitoringVars, list: Manifest[], name: string) => {
+  const releases = list.flatMap((m) => (m.release ? [m.release] : []));
+  return releases.length ? [helmReleasesDeployed({ namespace: v.helmchart_namespace, releases, timeoutS: v.wait_timeout_s }, { name, ...first })] : [];
+};
+
+/** Helm controller: kube-prometheus-stack first (its CRDs), then the rest, Traefik's config last. */
+function controllerSteps(v: MonitoringVars): Step[] {
+  const all = renderManifests(v);
+  const [head, rest] = v.kps.enabled ? [all.slice(0, 1), all.slice(1)] : [[], all];
+  return [
+    ...head.map((m) => write(v, m)),
+    ...wait(v, head, 'kube-prometheus-stack deployed (Prometheus Operator CRDs present)'),
+    ...rest.map((m) => write(v, m)),
+    ...wait(v, rest, 'monitoring releases deployed'),
+  ];
+}
+
+function helmCliRelease(v: MonitoringVars, k: ChartKey): Step[] {
+  const c = v[k];
+  const valuesFile = `${v.values_dir}/${c.release}.yaml`;
+  const values = copy({ dest: valuesFile, content: stringify(VALUES_BY_CHART[k](v), { lineWidth: 0 }), mode: '0600' }, { name: `helm values ${c.release}`, ...first });
+  const local = v.airgap ? `${STATIC_CHARTS_DIR}/${chartArchive(c)}` : undefined;
+  const oci = c.repo.startsWith('oci://');
+  return [values, helmRelease({
+    release: c.release, chart: local ?? (oci ? `${c.repo.replace(/\/$/, '')}/${c.chart}` : c.chart), ...(local || oci ? {} : { repo: c.repo }),
+    version: c.version, namespace: v.namespace, valuesFile, timeoutS: v.wait_timeout_s,
+    valuesChanged: deferred((ctx: StepContext) => ctx.result(values)?.changed === true, `${c.release} values changed`),
+  }, { name: `helm release ${c.release}`, ...first })];
+}
+
+/** Helm CLI: releases by `helm`; dashboards and Traefik's config are still K3s manifests. */
+function cliSteps(v: MonitoringVars): Step[] {
+  const manifests = renderManifests(v).filter((m) => !m.file.startsWith('monitoring-') || m.file === 'monitoring-dashboards.yaml');
+  return [
+    file({ path: v.values_dir, state: 'directory', mode: '0700' }, { name: 'helm values directory', ...first }),
+    ...enabledCharts(v).flatMap((k) => helmCliRelease(v, k)),
+    ...manifests.map((m) => write(v, m)),
+    ...wait(v, manifests, 'Traefik reconfigured'),
+  ];
+}
+
+export const helmMonitoring = defineRole({
+  name: 'helm-monitoring',
+  description: 'Prometheus, Alertmanager, Grafana, Loki, Tempo, Alloy, Traefik metrics, dashboards and alert rules on K3s',
+  vars: monitoringVars,
+  steps: (v) => [
+    ...airgapSteps(v),
+    ...adminSecret(v),
+    ...(v.mode === 'helm-controller' ? controllerSteps(v) : cliSteps(v)),
+  ],
+});
