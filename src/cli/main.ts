@@ -6,6 +6,7 @@
  *   capstan inventory -i INVENTORY --list | --graph | --host HOST
  *   capstan explain HOST VAR -i INVENTORY
  *   capstan facts HOST -i INVENTORY
+ *   capstan advise -i INVENTORY [--sample-seconds N] [--uptime-sla 99.9] [--prometheus URL] [--json]
  *   capstan lab up [--nodes N] [--group NAME=COUNT] | inventory | down
  *
  * Each command's code is imported when it runs, so that `capstan run` never loads the lab's
@@ -77,13 +78,28 @@ export async function main(argv: string[]): Promise<number> {
     .command('facts <host>', 'gather and print a host\'s facts', (y) => ssh(y.positional('host', { type: 'string', demandOption: true })
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })),
     async (a) => void (code = await (await import('./facts.ts')).factsCommand({ inventory: a.inventory, host: a.host, ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}) }, out)))
+    .command('advise', 'which roadmap stage the K3s hosts are at and which to move to (docs/advise.md)', (y) => ssh(y
+      .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
+      .option('limit', { alias: 'l', type: 'string', describe: 'further limit the hosts (pattern or @file)' })
+      .option('sample-seconds', { type: 'number', default: 5, describe: 'CPU sampling window over SSH' })
+      .option('uptime-sla', { type: 'number', describe: 'committed uptime in percent (99.9 calls for HA)' })
+      .option('prometheus', { type: 'string', describe: 'Prometheus base URL for sustained averages' })
+      .option('prometheus-window', { type: 'string', default: '15m', describe: 'range averaged in Prometheus' })
+      .option('forks', { alias: 'f', type: 'number', default: 10 })
+      .option('json', { type: 'boolean', default: false })),
+    async (a) => void (code = await (await import('./advise.ts')).adviseCommand({
+      inventory: a.inventory, limit: a.limit, sampleSeconds: a['sample-seconds'], uptimeSla: a['uptime-sla'], prometheus: a.prometheus,
+      prometheusWindow: a['prometheus-window'], forks: a.forks, json: a.json,
+      ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}),
+      ...(a['connect-timeout'] ? { connectTimeoutMs: a['connect-timeout'] * 1000 } : {}),
+    }, out)))
     .command('lab <action>', 'throwaway lab nodes (Docker): up, inventory, down', (y) => y
       .positional('action', { choices: ['up', 'inventory', 'down'] as const, demandOption: true })
       .option('nodes', { alias: 'n', type: 'number', default: 3 })
       .option('group', { alias: 'g', type: 'string', array: true, default: [] as string[], describe: 'NAME=COUNT, repeatable' })
       .option('privileged', { type: 'boolean', default: false, describe: 'privileged nodes, needed to run real K3s in them' }),
     async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group, privileged: a.privileged }, out)))
-    .demandCommand(1, 'name a command: run, validate, inventory, explain, facts or lab')
+    .demandCommand(1, 'name a command: run, validate, inventory, explain, facts, advise or lab')
     .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
     .fail((msg, err) => {
       throw err ?? new ConfigError(msg);
