@@ -20,9 +20,10 @@ describe('listeners fact: ss output in, listeners out', () => {
       'port:8404',
       'LISTEN 0      4096            [::]:8404         [::]:*    users:(("k3s-server",pid=99,fd=12))',
       'k3s-unit',
+      'haproxy-running',
     ].join('\n');
     assert.deepEqual(parsePortUse(out), {
-      ss: true, k3sUnit: true,
+      ss: true, k3sUnit: true, haproxyRunning: true,
       listeners: {
         6443: [{ local: '0.0.0.0:6443', processes: [{ name: 'haproxy', pid: 812 }, { name: 'haproxy', pid: 811 }] }],
         8404: [{ local: '[::]:8404', processes: [{ name: 'k3s-server', pid: 99 }] }],
@@ -31,8 +32,8 @@ describe('listeners fact: ss output in, listeners out', () => {
   });
 
   it('free ports, and a host without ss', () => {
-    assert.deepEqual(parsePortUse('port:6443\n'), { ss: true, k3sUnit: false, listeners: { 6443: [] } });
-    assert.deepEqual(parsePortUse('no-ss\n'), { ss: false, k3sUnit: false, listeners: {} });
+    assert.deepEqual(parsePortUse('port:6443\n'), { ss: true, k3sUnit: false, haproxyRunning: false, listeners: { 6443: [] } });
+    assert.deepEqual(parsePortUse('no-ss\n'), { ss: false, k3sUnit: false, haproxyRunning: false, listeners: {} });
   });
 
   it('the probe is read-only and filters by port', () => {
@@ -44,7 +45,7 @@ describe('listeners fact: ss output in, listeners out', () => {
 });
 
 describe('port guard plan', () => {
-  const free: PortUse = { ss: true, k3sUnit: false, listeners: { 6443: [], 8404: [] } };
+  const free: PortUse = { ss: true, k3sUnit: false, haproxyRunning: false, listeners: { 6443: [], 8404: [] } };
 
   it('free ports, or ports HAProxy itself holds (a re-run), are fine', () => {
     assert.match(plan(both, free).noop ?? '', /6443, 8404: free, or held by HAProxy itself/);
@@ -56,8 +57,16 @@ describe('port guard plan', () => {
   it('another program on a port fails, naming it and the variable', () => {
     const taken: PortUse = { ...free, listeners: { 8404: [{ local: '0.0.0.0:8404', processes: [{ name: 'python3', pid: 42 }] }] } };
     assert.match(plan(both, taken).error ?? '', /port 8404 \(metrics_frontend\.bind\) is already in use on this host: 0\.0\.0\.0:8404 \(python3 pid 42\)/);
+  });
+
+  it('a listener whose owner cannot be seen is a clash, unless HAProxy is running (then it is taken to be HAProxy, and said so)', () => {
     const unknown: PortUse = { ...free, listeners: { 6443: [{ local: '[::]:6443', processes: [] }] } };
     assert.match(plan(front, unknown).error ?? '', /\[::\]:6443 \(unknown process\)/);
+    const running = plan(front, { ...unknown, haproxyRunning: true });
+    assert.equal(running.error, undefined);
+    assert.match(running.noop ?? '', /owner cannot be seen while HAProxy runs \(taken to be HAProxy\)/);
+    const other: PortUse = { ...free, haproxyRunning: true, listeners: { 6443: [{ local: '*:6443', processes: [{ name: 'nginx', pid: 3 }] }] } };
+    assert.match(plan(front, other).error ?? '', /nginx pid 3/);
   });
 
   it('a K3s server on the host (its unit installed, even stopped) refuses a frontend on 6443, not on another port', () => {
@@ -67,6 +76,6 @@ describe('port guard plan', () => {
   });
 
   it('without ss it cannot see, and says so instead of guessing', () => {
-    assert.match(plan(front, { ss: false, k3sUnit: false, listeners: {} }).noop ?? '', /cannot see listeners/);
+    assert.match(plan(front, { ss: false, k3sUnit: false, haproxyRunning: false, listeners: {} }).noop ?? '', /cannot see listeners/);
   });
 });

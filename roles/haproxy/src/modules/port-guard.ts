@@ -7,7 +7,10 @@
  *   haproxyPortGuard({ ports: [{ port: 6443, variable: 'frontend_bind' }, { port: 8404, variable: 'metrics_frontend.bind' }] })
  *
  * Any listener on the port counts, whatever its address (a conservative check); HAProxy's
- * own listeners are fine, so a re-run passes.
+ * own listeners are fine, so a re-run passes. Where the owner of a socket cannot be seen
+ * (root without CAP_SYS_PTRACE, as in a container, cannot read another user's file
+ * descriptors) and HAProxy is running, the listener is taken to be HAProxy's, and the
+ * no-op says so; with HAProxy not running, an unseen owner is a clash.
  */
 import { defineFact, defineModule, fail, noop, sh, z, type Plan } from 'capstan';
 
@@ -21,6 +24,8 @@ export interface PortUse {
   ss: boolean;
   listeners: Record<number, Listener[]>;
   k3sUnit: boolean;
+  /** A process named haproxy runs on the host. */
+  haproxyRunning: boolean;
 }
 
 const K3S_UNITS = ['/etc/systemd/system/k3s.service', '/lib/systemd/system/k3s.service', '/usr/lib/systemd/system/k3s.service'];
@@ -32,17 +37,19 @@ export const portUse = defineFact<{ ports: number[] }, PortUse>({
     ...a.ports.map((p) => `  echo port:${Math.trunc(p)}; ${sh`ss -Hltnp ${`sport = :${Math.trunc(p)}`}`} </dev/null || true`),
     'else echo no-ss; fi',
     `for u in ${K3S_UNITS.join(' ')}; do if [ -e "$u" ]; then echo k3s-unit; break; fi; done`,
+    'if pgrep -x haproxy >/dev/null 2>&1; then echo haproxy-running; fi',
   ].join('\n'),
   parse: (out) => parsePortUse(out),
 });
 
 /** Pure parser of the fact's output: `port:N` markers, then `ss -Hltnp` lines for that port. */
 export function parsePortUse(out: string): PortUse {
-  const result: PortUse = { ss: true, listeners: {}, k3sUnit: false };
+  const result: PortUse = { ss: true, listeners: {}, k3sUnit: false, haproxyRunning: false };
   let port: number | undefined;
   for (const line of out.split('\n').map((l) => l.trim()).filter(Boolean)) {
     if (line === 'no-ss') result.ss = false;
     else if (line === 'k3s-unit') result.k3sUnit = true;
+    else if (line === 'haproxy-running') result.haproxyRunning = true;
     else if (line.startsWith('port:')) {
       port = Number(line.slice(5));
       result.listeners[port] = [];
@@ -58,8 +65,12 @@ export function parsePortUse(out: string): PortUse {
 const portsArg = z.array(z.object({ port: z.number().int().min(1).max(65535), variable: z.string().min(1) }).strict()).min(1);
 
 export function planPortGuard(ports: z.output<typeof portsArg>, use: PortUse): Plan {
+  let unseen = false;
   for (const { port, variable } of ports) {
-    const foreign = (use.listeners[port] ?? []).filter((l) => l.processes.length === 0 || l.processes.some((p) => p.name !== 'haproxy'));
+    const listeners = use.listeners[port] ?? [];
+    const hidden = listeners.filter((l) => l.processes.length === 0);
+    if (hidden.length && use.haproxyRunning) unseen = true;
+    const foreign = listeners.filter((l) => (l.processes.length === 0 ? !use.haproxyRunning : l.processes.some((p) => p.name !== 'haproxy')));
     if (foreign.length) {
       const who = foreign.map((l) => `${l.local} (${l.processes.map((p) => `${p.name} pid ${p.pid}`).join(', ') || 'unknown process'})`).join(', ');
       return fail(`port ${port} (${variable}) is already in use on this host: ${who}; HAProxy could not listen there: choose another port or stop that program`);
@@ -69,7 +80,8 @@ export function planPortGuard(ports: z.output<typeof portsArg>, use: PortUse): P
     }
   }
   const list = ports.map((p) => p.port).join(', ');
-  return noop(use.ss ? `port ${list}: free, or held by HAProxy itself` : `port ${list}: cannot see listeners (no ss on the host); HAProxy will fail to start if one is taken`);
+  if (!use.ss) return noop(`port ${list}: cannot see listeners (no ss on the host); HAProxy will fail to start if one is taken`);
+  return noop(unseen ? `port ${list}: free, or held by a process whose owner cannot be seen while HAProxy runs (taken to be HAProxy)` : `port ${list}: free, or held by HAProxy itself`);
 }
 
 export const haproxyPortGuard = defineModule({
