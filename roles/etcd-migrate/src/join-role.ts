@@ -1,0 +1,46 @@
+/**
+ * Role `etcd-join`: the servers of an embedded-etcd cluster through k3s-server, strictly one
+ * at a time (use it in a play with `serial: 1`). The first server of the group is reconciled in
+ * mode cluster-init (after etcd-migrate, nothing changes; a changed snapshot or S3 setting
+ * restarts it); every other server joins in mode join with the first server's node token,
+ * after a check that the first server really runs etcd, and must then be Ready and an etcd
+ * member as the first server sees it. Optionally installs the snapshot copy timer.
+ *
+ *   { name: 'join servers', hosts: 'server', become: true, serial: 1, anyErrorsFatal: true,
+ *     roles: [etcdJoin.use({ lb_address: '10.10.10.100' })] }
+ *
+ * Takes the same variables as etcd-migrate (put them in the inventory once).
+ */
+import { k3sServer, nodeNameOf, serverVars } from '@capstan/k3s-server';
+import { deferred, defineRole, knownAfterApply, type Step, type StepContext } from 'capstan';
+import { clusterOf, clusterServerVars } from './cluster.ts';
+import { SNAPSHOT_DIR } from './facts.ts';
+import { etcdJoinGuard } from './modules/join-guard.ts';
+import { etcdMemberWait } from './modules/member.ts';
+import { snapshotCopySteps } from './snapshot-copy.ts';
+import { etcdMigrateVars } from './vars.ts';
+
+export const etcdJoin = defineRole({
+  name: 'etcd-join',
+  description: 'K3s servers of the embedded-etcd cluster via k3s-server (cluster-init / join), one at a time, each verified as an etcd member',
+  vars: etcdMigrateVars,
+  steps: (v, ctx) => {
+    const c = clusterOf(v, ctx);
+    const sv = clusterServerVars(v, c, ctx.host);
+    const server = k3sServer.definition.steps(sv, ctx);
+    const copies = v.snapshot_copy === false ? [] : snapshotCopySteps(v.snapshot_copy, v.etcd_snapshot.dir ?? SNAPSHOT_DIR);
+    if (ctx.host === c.first) return [...server, ...copies];
+    const index = c.servers.indexOf(ctx.host);
+    const node = deferred((x: StepContext) => {
+      if (x.check && server.some((s: Step) => x.result(s)?.changed)) return knownAfterApply(`the membership of ${ctx.host} once it has joined`);
+      return nodeNameOf(sv.node_name, server[0] as Step, x);
+    }, 'node name');
+    return [
+      etcdJoinGuard({ first: c.first, backupDir: v.backup_dir }, { name: `${c.first} runs embedded etcd`, delegateTo: c.first }),
+      ...server,
+      etcdMemberWait({ node, expected: index + 1, timeoutS: v.join_timeout_s }, { name: `etcd member and Ready on ${c.first}`, delegateTo: c.first }),
+      ...copies,
+    ];
+  },
+  handlers: () => k3sServer.definition.handlers?.(serverVars.parse({})) ?? {},
+});

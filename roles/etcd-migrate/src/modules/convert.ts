@@ -1,0 +1,45 @@
+/**
+ * Converts the SQLite server to embedded etcd: writes config.yaml with `cluster-init: true`
+ * (rendered by k3s-server, so a later k3s-server run finds it unchanged), starts k3s and waits
+ * for the migration: server/db/etcd present, state.db renamed to state.db.migrated, API ready.
+ * Fails fast when K3s comes up on etcd with state.db still in place (the migration failed and
+ * K3s skipped it on the restart), with the journal's last lines.
+ *
+ *   etcdConvert({ config: new Secret(yaml, 'k3s config.yaml'), backupDir, timeoutS: 300 }, { ignoreErrors: true })
+ */
+import { change, changes, defineModule, exec, fail, noop, put, Secret, sh, z } from 'capstan';
+import { K3S_BIN } from '@capstan/k3s-server';
+import { CONFIG_FILE, DB_DIR, etcdHostState } from '../facts.ts';
+
+export function convertScript(timeoutS: number) {
+  return sh`b=${K3S_BIN}; d=${DB_DIR}; t=${String(timeoutS)}; end=$(( $(date +%s) + t )); ` + [
+    'systemctl start k3s || true',
+    'while :; do ' +
+      'up=no; [ "$("$b" kubectl get --raw=/readyz 2>/dev/null)" = ok ] && up=yes; ' +
+      'if [ -d "$d/etcd" ] && [ -f "$d/state.db.migrated" ] && [ ! -f "$d/state.db" ] && [ $up = yes ]; then echo "migrated to etcd"; exit 0; fi; ' +
+      'if [ -d "$d/etcd" ] && [ -f "$d/state.db" ] && [ $up = yes ]; then echo "K3s runs on etcd but state.db was not migrated (the migration failed; K3s skips it once server/db/etcd exists)" >&2; break; fi; ' +
+      'if [ "$(date +%s)" -ge "$end" ]; then echo "the migration did not finish within ${t}s" >&2; break; fi; ' +
+      'sleep 2; done',
+    'journalctl -u k3s -n 20 --no-pager -o cat >&2 || true',
+    'exit 1',
+  ].join('; ');
+}
+
+export const etcdConvert = defineModule({
+  name: 'etcd.convert',
+  args: z.object({ config: z.instanceof(Secret), backupDir: z.string().min(1), timeoutS: z.number().int().positive() }).strict(),
+  describe: () => 'convert the SQLite datastore to embedded etcd',
+  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }) }),
+  plan: (a, { st }) => {
+    if (st.datastore === 'etcd') return noop('already on embedded etcd (server/db/etcd exists)');
+    if (st.datastore !== 'sqlite') return fail(`cannot convert datastore ${st.datastore}: only SQLite converts to etcd`);
+    if (!st.backupPresent) return fail(`no verified backup in ${a.backupDir}: refusing to convert without one`);
+    return changes({
+      ...change('write config.yaml with cluster-init, start k3s and wait for the migration from SQLite to etcd',
+        put({ dest: CONFIG_FILE, content: a.config, mode: '0600' }),
+        exec(convertScript(a.timeoutS), { timeoutMs: (a.timeoutS + 60) * 1000 })),
+      diff: { path: CONFIG_FILE, after: a.config.reveal(), secret: true },
+    });
+  },
+  affects: ['k3s', 'etcd', 'file'],
+});
