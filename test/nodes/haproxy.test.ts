@@ -202,3 +202,31 @@ describe('haproxy role on throwaway nodes: three K3s API stand-ins behind one lo
     assert.deepEqual([...seen].sort(), [hostnames.get('server1'), hostnames.get('server3')].sort());
   });
 });
+
+/** The VRRP state keepalived last entered on the node, from its journal. */
+async function vrrpState(set: NodeSet, node: string): Promise<string | undefined> {
+  const log = (await set.exec(node, ['journalctl', '-u', 'keepalived', '--no-pager', '-o', 'cat'])).stdout;
+  return [...log.matchAll(/\(haproxy-vip\) Entering (\w+) STATE/g)].at(-1)?.[1];
+}
+
+describe('haproxy role with keepalived on two load balancers (VRRP election; the containers may not add the address itself)', { skip }, () => {
+  let set: NodeSet;
+  before(async () => {
+    set = await startNodes({ groups: { server: 1, lb: 2 } });
+  });
+  after(async () => set?.destroy());
+
+  it('converges with keepalived.conf checked by keepalived -t on the node; the first host is MASTER; when its HAProxy stops, the other takes over', async () => {
+    const prefix = set.node('lb1').address.split('.').slice(0, 3).join('.');
+    const params = { keepalived: { enabled: true, vip: `${prefix}.250/24`, interface: 'eth0' } };
+    await runScenario({ playbook: lbPlaybook(params), nodes: set });
+    for (const n of ['lb1', 'lb2']) {
+      assert.equal((await set.exec(n, ['systemctl', 'is-active', 'haproxy', 'keepalived'])).stdout, 'active\nactive\n', n);
+      assert.equal((await set.exec(n, ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf'])).exitCode, 0, n);
+    }
+    assert.match((await set.exec('lb2', ['cat', '/etc/keepalived/keepalived.conf'])).stdout, /^ {4}state BACKUP\n {4}priority 100$/m);
+    await until('lb1 MASTER and lb2 BACKUP', async () => (await vrrpState(set, 'lb1')) === 'MASTER' && (await vrrpState(set, 'lb2')) === 'BACKUP');
+    assert.equal((await set.exec('lb1', ['systemctl', 'stop', 'haproxy'])).exitCode, 0);
+    await until('lb2 MASTER after HAProxy stopped on lb1', async () => (await vrrpState(set, 'lb2')) === 'MASTER' && (await vrrpState(set, 'lb1')) !== 'MASTER');
+  });
+});
