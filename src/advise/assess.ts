@@ -28,10 +28,10 @@ export function assessNode(m: NodeMetrics | undefined, t: Thresholds, name: stri
   const scaleOut: string[] = [];
   const watch: string[] = [];
   const disk: string[] = [];
-  if (m.cpu.average > t.cpuScaleOutPercent) scaleOut.push(`${name}: CPU ${pct(m.cpu.average)} on average ${window} (above ${t.cpuScaleOutPercent}%)`);
+  if (m.cpu.average > t.cpuScaleOutPercent) scaleOut.push(`${name}: CPU ${pct(m.cpu.average, t.cpuScaleOutPercent)} on average ${window} (above ${t.cpuScaleOutPercent}%)`);
   else if (m.cpu.peak > t.cpuScaleOutPercent) watch.push(`${name}: CPU peaked at ${pct(m.cpu.peak)} but averaged ${pct(m.cpu.average)} ${window}: a spike, not sustained`);
   else if (m.cpu.average >= t.comfortPercent) watch.push(`${name}: CPU ${pct(m.cpu.average)} ${window} is at or above ${t.comfortPercent}%: headroom is shrinking`);
-  if (m.memory.percent > t.memoryScaleOutPercent) scaleOut.push(`${name}: RAM ${pct(m.memory.percent)} used (above ${t.memoryScaleOutPercent}%)`);
+  if (m.memory.percent > t.memoryScaleOutPercent) scaleOut.push(`${name}: RAM ${pct(m.memory.percent, t.memoryScaleOutPercent)} used (above ${t.memoryScaleOutPercent}%)`);
   else if (m.memory.percent >= t.comfortPercent) watch.push(`${name}: RAM ${pct(m.memory.percent)} used is at or above ${t.comfortPercent}%: headroom is shrinking`);
   if (m.disk && m.disk.percent >= t.diskCriticalPercent) disk.push(`${name}: disk ${m.disk.mount} is ${pct(m.disk.percent)} full: grow the volume or clean up (more nodes do not relieve it)`);
   else if (m.disk && m.disk.percent >= t.comfortPercent) watch.push(`${name}: disk ${m.disk.mount} is ${pct(m.disk.percent)} full, at or above ${t.comfortPercent}%`);
@@ -51,7 +51,12 @@ export function formatDuration(seconds: number): string {
   return `${seconds} s`;
 }
 
-/** One decimal, so that 69.9% and 70.0% read differently. */
-export function pct(n: number): string {
-  return `${n.toFixed(1)}%`;
+/**
+ * One decimal, so that 69.9% and 70.0% read differently; more when one decimal would show a
+ * value above a line as the line itself (80.04% is not "80.0%, above 80%").
+ */
+export function pct(n: number, line?: number): string {
+  let digits = 1;
+  while (line !== undefined && n !== line && digits < 4 && Number(n.toFixed(digits)) === line) digits++;
+  return `${n.toFixed(digits)}%`;
 }

@@ -42,7 +42,7 @@ export function decide(nodes: readonly NodeReport[], options: DecideOptions = {}
   const mine = [...counted].map((n) => findings.get(n)).filter((f): f is NodeFindings => f !== undefined);
   const capacity = mine.flatMap((f) => f.scaleOut);
   const sla = slaFinding(options.uptimeSla, t, topo);
-  const plan = planSteps(topo.current, capacity, sla);
+  const plan = planSteps({ ...topo, current: topo.current }, capacity, sla);
   const target = plan.reduce<StageNumber>((s, p) => (p.stage > s ? p.stage : s), topo.current);
   const action = topo.current === 0 ? 'install' : plan.length === 0 ? 'stay' : target > topo.current ? 'move' : 'scale-out';
   const reasons = [...partialReason, ...capacity, ...(sla.required ? [sla.text] : []), ...mine.flatMap((f) => f.disk)];
@@ -65,13 +65,18 @@ function slaFinding(sla: number | undefined, t: Thresholds, topo: Topology): { r
   return { required: true, text: `an uptime SLA of ${sla}% needs a control plane that survives losing a server: 3 servers on embedded etcd behind a load balancer` };
 }
 
-function planSteps(current: StageNumber, capacity: string[], sla: { required: boolean }): PlanStep[] {
+function planSteps(topo: Topology & { current: StageNumber }, capacity: string[], sla: { required: boolean }): PlanStep[] {
+  const current = topo.current;
   const steps: PlanStep[] = [];
   const step = (stage: StageNumber, why: string) => steps.push({ stage, playbook: ROADMAP_STAGES[stage].playbook ?? '', why });
   if (current === 0) step(1, 'install K3s on the server (roadmap stage 1)');
   else if (capacity.length && current < 3) step(3, 'add agents to take workloads off the server (put them in the agent group first)');
   else if (capacity.length) step(current === 4 ? 4 : 3, `add hosts to the agent group and run the stage ${current === 4 ? 4 : 3} playbook again to join them`);
-  if (sla.required) step(4, 'migrate to embedded etcd, join servers 2 and 3, put HAProxy in front');
+  if (sla.required) {
+    const servers = topo.servers.length;
+    const migrate = topo.datastore === 'etcd' ? '' : `migrate from ${topo.datastore === 'sqlite' ? 'SQLite' : 'the current datastore'} to embedded etcd, `;
+    step(4, `${migrate}join servers until there are 3 (now ${servers}), put HAProxy in front`);
+  }
   return steps;
 }
 

@@ -73,7 +73,7 @@ function k3sCell(n: NodeReport): string {
   const parts: string[] = [k.role];
   if (k.role === 'server') parts.push(k.datastore ?? 'datastore ?');
   parts.push(k.active ? 'active' : 'inactive');
-  if (k.monitoringManifests.length) parts.push(`monitoring (${k.monitoringManifests.length} manifests)`);
+  if (k.monitoringManifests.length) parts.push(`monitoring (${k.monitoringManifests.length} manifest${k.monitoringManifests.length === 1 ? '' : 's'})`);
   return parts.join(' ');
 }
 

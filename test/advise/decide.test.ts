@@ -31,9 +31,13 @@ const thresholds: Case[] = [
   { name: 'CPU spike to 99% over an average of 40%: not sustained, stay', nodes: [server('s1', { cpu: 40, peak: 99 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'watch' }, reasons: [/peaked at 99\.0% but averaged 40\.0%.*a spike, not sustained/] },
   { name: 'CPU 85% sustained with peaks to 95%: add agents', nodes: [server('s1', { cpu: 85, peak: 95 })], current: 1, target: 3, action: 'move', playbooks: [S3], pressure: { s1: 'hot' } },
   { name: 'RAM 69.9%: comfortable', nodes: [server('s1', { mem: 69.9 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'ok' } },
+  { name: 'RAM 70.0%: no longer below 70%, watch', nodes: [server('s1', { mem: 70 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'watch' }, reasons: [/RAM 70\.0% used is at or above 70%/] },
+  { name: 'disk 69.9%: comfortable', nodes: [server('s1', { disk: 69.9 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'ok' } },
+  { name: 'disk 70.0%: watch, no move', nodes: [server('s1', { disk: 70 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'watch' }, reasons: [/disk \/ is 70\.0% full, at or above 70%/] },
   { name: 'RAM 90.0%: not above 90%, watch but stay', nodes: [server('s1', { mem: 90 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'watch' }, reasons: [/RAM 90\.0% used is at or above 70%/] },
   { name: 'RAM 90.1%: add agents', nodes: [server('s1', { mem: 90.1 })], current: 1, target: 3, action: 'move', playbooks: [S3], pressure: { s1: 'hot' }, reasons: [/s1: RAM 90\.1% used \(above 90%\)/] },
   { name: 'disk 92% full: a disk finding, no move (nodes do not fix a full disk)', nodes: [server('s1', { disk: 92 })], current: 1, target: 1, action: 'stay', playbooks: [], pressure: { s1: 'watch' }, reasons: [/disk \/ is 92\.0% full: grow the volume/] },
+  { name: 'CPU 80.04%: above 80%, and the reason does not round it down to the line', nodes: [server('s1', { cpu: 80.04 })], current: 1, target: 3, action: 'move', playbooks: [S3], reasons: [/CPU 80\.04% on average over 5 s \(above 80%\)/] },
   { name: 'Prometheus 15-minute average of 81%: add agents, no sampling caveat', nodes: [server('s1', { cpu: 81, source: 'prometheus' })], current: 1, target: 3, action: 'move', playbooks: [S3], reasons: [/over 15m \(Prometheus\)/] },
 ];
 
@@ -54,6 +58,7 @@ const clusters: Case[] = [
 
 const sla: Case[] = [
   { name: 'SLA 99.9% on a single node: HA', nodes: [server('s1')], sla: 99.9, current: 1, target: 4, action: 'move', playbooks: [S4], reasons: [/uptime SLA of 99\.9% needs a control plane that survives losing a server/] },
+  { name: 'SLA 99.9% on two etcd servers: no migration, join one more', nodes: [server('s1', { store: 'etcd' }), server('s2', { store: 'etcd' })], sla: 99.9, current: 3, target: 4, action: 'move', playbooks: [S4] },
   { name: 'SLA 99.89%: below the HA line, stay', nodes: [server('s1')], sla: 99.89, current: 1, target: 1, action: 'stay', playbooks: [], reasons: [/99\.89% is below 99\.9%: the roadmap does not call for HA/] },
   { name: 'no SLA: HA is not called for', nodes: [server('s1')], current: 1, target: 1, action: 'stay', playbooks: [], reasons: [/no uptime SLA was given/] },
   { name: 'SLA 99.95% on stage 4: covered', nodes: [server('s1', { store: 'etcd' }), server('s2', { store: 'etcd' }), server('s3', { store: 'etcd' })], sla: 99.95, current: 4, target: 4, action: 'stay', playbooks: [], reasons: [/99\.95% is covered: 3 servers on embedded etcd/] },
@@ -88,6 +93,11 @@ describe('decide: wording', () => {
   it('a Prometheus figure carries no short-sample caveat', () => {
     const a = decide([server('s1', { cpu: 81, source: 'prometheus' })]);
     assert.ok(!a.notes.some((n) => /sampled over SSH/.test(n)), a.notes.join('\n'));
+  });
+  it('the HA step says what it will do to this cluster', () => {
+    assert.equal(decide([server('s1')], { uptimeSla: 99.9 }).plan[0]?.why, 'migrate from SQLite to embedded etcd, join servers until there are 3 (now 1), put HAProxy in front');
+    const etcd = decide([server('s1', { store: 'etcd' }), server('s2', { store: 'etcd' })], { uptimeSla: 99.9 });
+    assert.equal(etcd.plan[0]?.why, 'join servers until there are 3 (now 2), put HAProxy in front');
   });
   it('the first plan step says why, for the person running it', () => {
     const [step] = decide([server('s1', { cpu: 95 })]).plan;
