@@ -376,6 +376,8 @@ def kubectl(args):
         else:
             rest.append(a)
         i += 1
+    if helm_kubectl(rest, output):  # helm controller section
+        return
     if etcd_kubectl(rest, output):  # etcd section
         return
     if rest[:1] == ["get"] and any(x.startswith("--raw") for x in rest):
@@ -747,6 +749,127 @@ def etcd_snapshot(args):
         return
     sys.exit("k3s etcd-snapshot (test-double): unsupported subcommand %s" % sub)
 # ==== etcd section (K3s TEST DOUBLE, etcd-migrate) END ====
+
+
+# ==== helm controller section (K3s TEST DOUBLE, helm-monitoring) BEGIN ====
+# What K3s's AddOn and Helm controllers show through kubectl, as far as the helm-monitoring role reads it:
+#   every HelmChart in a file of server/manifests is a HelmChart object with a Job helm-install-<name>
+#   (env VERSION = spec.version) that succeeds HELM_JOB_SECONDS after the file was last written; a
+#   version starting with 0.0.0-fail gives condition Failed (failurePolicy abort) and a failed Job.
+#   The packaged traefik HelmChart exists unless config.yaml disables traefik; a HelmChartConfig
+#   file for it re-runs its Job.
+#   kubectl -n NS get helmcharts.helm.cattle.io|jobs [NAME] [-o json|jsonpath=...|name]
+#   kubectl apply -f -   a JSON object or List on stdin (Namespace, Secret: kept in the etcd
+#                        section's object store, Secret data base64 as given)
+#   kubectl -n NS get secret NAME [-o name|jsonpath=...]; kubectl logs job/N (a test-double line)
+MANIFESTS = SERVER + "/manifests"
+HELM_JOB_SECONDS = 2
+HELM_KINDS = {"helmchart": "HelmChart", "helmcharts": "HelmChart", "helmcharts.helm.cattle.io": "HelmChart",
+              "job": "Job", "jobs": "Job", "jobs.batch": "Job"}
+
+
+def yaml_block(text, key):
+    """Lines under a top-level `key:` (the subset of YAML the role's manifests use)."""
+    m = re.search(r"^%s:\n((?:[ ].*\n?|\n)*)" % key, text, re.M)
+    return m.group(1) if m else ""
+
+
+def yaml_field(block, key):
+    m = re.search(r"^  %s:[ ]*(.*)$" % key, block, re.M)
+    return m.group(1).strip().strip('"\'') if m else None
+
+
+def manifest_helm_docs():
+    for f in sorted(os.listdir(MANIFESTS)) if os.path.isdir(MANIFESTS) else []:
+        if not f.endswith((".yaml", ".yml")):
+            continue
+        path = MANIFESTS + "/" + f
+        for text in re.split(r"^---[ ]*$", open(path, encoding="utf-8").read(), flags=re.M):
+            kind = re.search(r"^kind:[ ]*(\S+)", text, re.M)
+            if kind and kind.group(1) in ("HelmChart", "HelmChartConfig"):
+                meta = yaml_block(text, "metadata")
+                yield (kind.group(1), yaml_field(meta, "namespace") or "default", yaml_field(meta, "name"),
+                       yaml_field(yaml_block(text, "spec"), "version") or "", os.path.getmtime(path))
+
+
+def helm_objects(ns):
+    charts, configs = {}, {}
+    if "traefik" not in as_list(read_config().get("disable")):
+        charts[("kube-system", "traefik")] = ("", 0)
+    for kind, n, name, version, mtime in manifest_helm_docs():
+        (charts if kind == "HelmChart" else configs)[(n, name)] = (version, mtime) if kind == "HelmChart" else mtime
+    objs = []
+    for (n, name), (version, mtime) in sorted(charts.items()):
+        if n != ns:
+            continue
+        failed = version.startswith("0.0.0-fail")
+        done = time.time() - max(mtime, configs.get((n, name), 0)) >= HELM_JOB_SECONDS
+        conds = [{"type": "JobCreated", "status": "True"}]
+        if failed:
+            conds.append({"type": "Failed", "status": "True", "reason": "Error", "message": 'Error: chart "%s" version "%s" not found (test double)' % (name, version)})
+        objs.append({"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": name, "namespace": n},
+                     "spec": {"version": version} if version else {}, "status": {"jobName": "helm-install-" + name, "conditions": conds}})
+        objs.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "helm-install-" + name, "namespace": n},
+                     "spec": {"template": {"spec": {"containers": [{"name": "helm", "env": [{"name": "NAME", "value": name}, {"name": "VERSION", "value": version}]}]}}},
+                     "status": {"failed": 1} if failed else ({"succeeded": 1} if done else {"active": 1})})
+    return objs
+
+
+def helm_print(kind, name, items, output):
+    if name and not items:
+        sys.stderr.write('Error from server (NotFound): %ss "%s" not found\n' % (kind.lower(), name))
+        sys.exit(1)
+    obj = items[0] if name else {"apiVersion": "v1", "kind": "List", "items": items}
+    if output and output.startswith("jsonpath="):
+        sys.stdout.write(jsonpath(obj, output[len("jsonpath="):]))
+    elif output == "json":
+        print(json.dumps(obj, indent=2))
+    else:
+        print("\n".join("%s/%s" % (kind.lower(), o["metadata"]["name"]) for o in items))
+
+
+def helm_apply():
+    try:
+        doc = json.loads(sys.stdin.read())
+    except ValueError:
+        sys.exit("error: kubectl apply (test-double) reads JSON manifests only")
+    for o in doc["items"] if doc.get("kind") == "List" else [doc]:
+        kind = KINDS.get(o["kind"].lower())
+        if kind not in ("namespace", "secret"):
+            sys.exit("error: kubectl apply (test-double) stores Namespaces and Secrets only, not %s" % o["kind"])
+        ns = "" if kind == "namespace" else o["metadata"].get("namespace", "default")
+        code, body = api("/api/test-double/objects", {"op": "create", "kind": kind, "namespace": ns, "name": o["metadata"]["name"], "data": o.get("data", {})})
+        if code != 200:
+            sys.exit("error: %s" % body)
+        print("%s/%s configured" % (kind, o["metadata"]["name"]))
+
+
+def helm_kubectl(rest, output):
+    """Called by kubectl() before the etcd section; True when it handled the command."""
+    ns = next((rest[i + 1] for i, a in enumerate(rest) if a in ("-n", "--namespace") and i + 1 < len(rest)), "default")
+    words = [a for i, a in enumerate(rest) if not a.startswith("-") and (i == 0 or rest[i - 1] not in ("-n", "--namespace", "-f", "--tail"))]
+    if words[:1] == ["apply"] and "-" in rest:
+        helm_apply()
+        return True
+    if words[:1] == ["logs"]:
+        print("helm install job log (test-double): nothing recorded")
+        return True
+    if words[:1] == ["get"] and len(words) in (2, 3) and words[1] in HELM_KINDS:
+        api("/readyz")
+        kind = HELM_KINDS[words[1]]
+        name = words[2] if len(words) == 3 else None
+        items = [o for o in helm_objects(ns) if o["kind"] == kind and name in (None, o["metadata"]["name"])]
+        helm_print(kind, name, items, output)
+        return True
+    if words[:1] == ["get"] and len(words) == 3 and words[1] in ("secret", "secrets") and output and (output == "name" or output.startswith("jsonpath=")):
+        code, body = api("/api/test-double/objects")
+        if code != 200:
+            sys.exit("error: %s" % body)
+        found = [o for o in json.loads(body) if o["kind"] == "secret" and o["namespace"] == ns and o["name"] == words[2]]
+        helm_print("Secret", words[2], [{"kind": "Secret", "metadata": {"name": o["name"], "namespace": ns}, "data": o["data"]} for o in found], output)
+        return True
+    return False
+# ==== helm controller section (K3s TEST DOUBLE, helm-monitoring) END ====
 
 
 def main(argv):
