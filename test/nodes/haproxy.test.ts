@@ -38,11 +38,11 @@ const lbPlaybook = (params: Parameters<typeof haproxy.use>[0]) =>
 
 type StepEvent = Extract<RunEvent, { type: 'host.step' }>;
 
-async function runOnce(set: NodeSet, params: Parameters<typeof haproxy.use>[0]) {
+async function runOnce(set: NodeSet, params: Parameters<typeof haproxy.use>[0], check = false) {
   const inventory = await set.writeInventory(join(set.workDir, 'haproxy-inventory.yml'));
   const events: RunEvent[] = [];
   const recap = await runPlaybook(lbPlaybook(params), await loadInventoryView([inventory]), {
-    check: false, diff: false, forks: 5, tags: [], skipTags: [], extraVars: {}, playbookId: 'haproxy-test', connectorFactory: connectorFactory({}),
+    check, diff: false, forks: 5, tags: [], skipTags: [], extraVars: {}, playbookId: 'haproxy-test', connectorFactory: connectorFactory({}),
   }, (e) => events.push(e));
   return { recap, steps: events.filter((e): e is StepEvent => e.type === 'host.step') };
 }
@@ -162,13 +162,19 @@ describe('haproxy role on throwaway nodes: three K3s API stand-ins behind one lo
     for (const s of SERVERS) assert.match(cfg.stdout, new RegExp(`^ {4}server ${s} ${set.node(s).address.replace(/\./g, '\\.')}:6443 check$`, 'm'));
   });
 
-  it('a changed config is reloaded without dropping an open connection', async () => {
+  it('a changed config: check predicts the new file and the reload and touches nothing; apply reloads without dropping an open connection', async () => {
     const c = await open(lb);
     try {
       const pid = (await set.exec('lb1', ['systemctl', 'show', '-p', 'MainPID', '--value', 'haproxy'])).stdout.trim();
+      const expected = ['haproxy.cfg: 3 K3s API backends (checked with haproxy -c)', 'reload haproxy'];
+      const before = await liveConfig();
+      const predicted = await runOnce(set, { ...PARAMS, balance: 'leastconn' }, true);
+      assert.equal(predicted.recap.exitCode, 0);
+      assert.deepEqual(predicted.steps.filter((s) => s.result.status === 'changed').map((s) => s.step), expected);
+      assert.equal(await liveConfig(), before, 'check leaves the live file alone');
       const r = await runOnce(set, { ...PARAMS, balance: 'leastconn' });
       assert.equal(r.recap.exitCode, 0, r.steps.map((s) => `${s.step}: ${s.result.msg ?? ''}`).join('\n'));
-      assert.deepEqual(r.steps.filter((s) => s.result.status === 'changed').map((s) => s.step), ['haproxy.cfg: 3 K3s API backends (checked with haproxy -c)', 'reload haproxy']);
+      assert.deepEqual(r.steps.filter((s) => s.result.status === 'changed').map((s) => s.step), expected);
       assert.match((await set.exec('lb1', ['cat', '/etc/haproxy/haproxy.cfg'])).stdout, /^ {4}balance leastconn$/m);
       assert.equal((await set.exec('lb1', ['systemctl', 'show', '-p', 'MainPID', '--value', 'haproxy'])).stdout.trim(), pid, 'reloaded, not restarted');
       assert.equal(await c.ask('still there?'), `${c.greeting} still there?`);
