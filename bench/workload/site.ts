@@ -9,7 +9,7 @@
  */
 import {
   apt, command, copy, definePlaybook, deferred, file, group, lineinfile, loop, roleFile, shell, stat, sysctl, systemd, template, user,
-} from '../../src/index.ts';
+} from 'capstan';
 
 const here = (p: string) => roleFile(import.meta.url, p);
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../typescript-loader.ts';
 import { isPlaybook, type Playbook } from '../define/playbook.ts';
 import { ConfigError } from '../errors.ts';
 import { parseYamlStrict } from '../inventory/yaml-safe.ts';
@@ -16,7 +16,7 @@ export async function loadPlaybook(path: string): Promise<Playbook> {
   if (!existsSync(abs)) throw new ConfigError(`playbook not found: ${path}`, { hint: 'give the path of a .ts file whose default export is definePlaybook({...})' });
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    mod = (await importUserModule(abs)) as { default?: unknown };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`could not load playbook ${path}: ${(e as Error).message}`, { file: abs, hint: 'run `npx tsc --noEmit` to see type errors with their lines' });

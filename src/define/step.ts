@@ -12,7 +12,7 @@
  * A step is a value: `ctx.result(step)` gives its typed result on the current host
  * (Ansible's register), so later steps can depend on it.
  */
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModuleDefinition } from './module.ts';
 import type { HostFacts } from '../facts/host.ts';
@@ -143,8 +143,13 @@ export function stepName(step: Step): string {
   return step.module.describe ? step.module.describe(step.args as never) : step.module.name;
 }
 
-/** Capstan's own source directory: frames inside it are not where the user built a step. */
-const OWN_SRC = `${dirname(dirname(fileURLToPath(import.meta.url)))}/`;
+/**
+ * Capstan's own code, `src/` and the precompiled `dist/` (whose frames source maps may show
+ * as `src/`): frames inside them are not where the user built a step.
+ */
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PACKAGE_ROOT = basename(HERE) === 'define' ? dirname(dirname(HERE)) : dirname(HERE);
+const OWN_CODE = [`${PACKAGE_ROOT}/src/`, `${PACKAGE_ROOT}/dist/`];
 
 /** The first stack frame outside Capstan's own source: where the user built a step. */
 export function callSite(): string | undefined {
@@ -153,7 +158,7 @@ export function callSite(): string | undefined {
     const m = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!m || !m[1]) continue;
     const file = m[1].replace(/^file:\/\//, '');
-    if (file.startsWith(OWN_SRC)) continue;
+    if (OWN_CODE.some((dir) => file.startsWith(dir))) continue;
     return `${file}:${m[2]}`;
   }
   return undefined;

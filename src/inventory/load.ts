@@ -12,7 +12,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../typescript-loader.ts';
 import { ConfigError } from '../errors.ts';
 import { InventoryBuilder } from './builder.ts';
 import { IGNORED_CONNECTION_VARS } from './connection.ts';
@@ -149,7 +149,7 @@ function looksLikeYaml(text: string, file: string): boolean {
 async function importDefinition(file: string): Promise<InventoryDefinition> {
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    mod = (await importUserModule(file)) as { default?: unknown };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`could not load inventory ${file}: ${(e as Error).message}`, { file, hint: 'run `npx tsc --noEmit` to see type errors with their lines' });
