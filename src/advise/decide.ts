@@ -20,11 +20,13 @@ export interface DecideOptions {
   /** Committed uptime, in percent (99.9); none means no SLA. */
   uptimeSla?: number;
   thresholds?: Thresholds;
+  /** Servers of the inventory that were not looked at (left out by --limit). */
+  serversLeftOut?: string[];
 }
 
 export function decide(nodes: readonly NodeReport[], options: DecideOptions = {}): Advice {
   const t = options.thresholds ?? DEFAULT_THRESHOLDS;
-  const topo = detectStage(nodes);
+  const topo = detectStage(nodes, options.serversLeftOut);
   const counted = new Set(countedNodes(nodes, topo));
   const findings = new Map(nodes.map((n) => [n.name, assessNode(n.status === 'ok' ? n.metrics : undefined, t, n.name)] as const));
   const assessments: NodeAssessment[] = nodes.map((n) => ({ name: n.name, pressure: findings.get(n.name)?.pressure ?? 'unknown', counted: counted.has(n.name) }));
@@ -36,7 +38,7 @@ export function decide(nodes: readonly NodeReport[], options: DecideOptions = {}
   if (topo.current === null) {
     return {
       current: null, target: null, action: 'unknown', plan: [], partial, nodes: assessments, notes: topo.notes,
-      reasons: [...partialReason, 'no K3s server could be reached, so the current stage cannot be told'],
+      reasons: [...partialReason, options.serversLeftOut?.length ? 'the servers were left out, so the current stage cannot be told' : 'no K3s server could be reached, so the current stage cannot be told'],
     };
   }
   const mine = [...counted].map((n) => findings.get(n)).filter((f): f is NodeFindings => f !== undefined);

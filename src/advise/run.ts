@@ -46,7 +46,11 @@ export async function advise(inv: InventoryView, factory: ConnectorFactory, o: A
     const missing = prom.missing.filter((h) => sampled.find((n) => n.name === h)?.status === 'ok');
     if (missing.length) warnings.push(`Prometheus has no node-exporter series for ${missing.join(', ')} (matched on the instance, node and nodename labels): used the SSH sample there`);
   }
-  const advice = decide(nodes, { ...(o.uptimeSla !== undefined ? { uptimeSla: o.uptimeSla } : {}), ...(o.thresholds ? { thresholds: o.thresholds } : {}) });
+  const measured = new Set(targets.map((t) => t.name));
+  const serversLeftOut = inv.groupHosts('server').filter((h) => !measured.has(h));
+  const advice = decide(nodes, {
+    serversLeftOut, ...(o.uptimeSla !== undefined ? { uptimeSla: o.uptimeSla } : {}), ...(o.thresholds ? { thresholds: o.thresholds } : {}),
+  });
   return buildReport({ inventory: o.inventory, sampleSeconds: o.sampleSeconds, prometheus, nodes, advice, warnings });
 }
 

@@ -8,7 +8,8 @@
  * Stage 4 is a control plane that survives losing a server: three or more servers on
  * embedded etcd, or two or more on an external datastore. Stage 3 is more than one node.
  * Stage 2 is a single node with the helm-monitoring manifests. Null means no server was
- * found and a host that may be one (not a declared agent) was not measured.
+ * found and a host that may be one (not a declared agent) was not measured, or --limit
+ * left the inventory's servers out.
  */
 import type { NodeReport, StageNumber } from './types.ts';
 
@@ -23,7 +24,8 @@ export interface Topology {
   notes: string[];
 }
 
-export function detectStage(nodes: readonly NodeReport[]): Topology {
+/** `leftOut`: servers of the inventory that were not looked at (--limit left them out). */
+export function detectStage(nodes: readonly NodeReport[], leftOut: readonly string[] = []): Topology {
   const measured = nodes.filter((n) => n.status === 'ok' && n.k3s);
   const servers = measured.filter((n) => n.k3s?.role === 'server');
   const agents = measured.filter((n) => n.k3s?.role === 'agent').map((n) => n.name);
@@ -34,8 +36,10 @@ export function detectStage(nodes: readonly NodeReport[]): Topology {
   if (servers.length === 0) {
     // A server could hide among the hosts not measured, unless those are all declared agents.
     const unseen = nodes.some((n) => n.status !== 'ok' && n.declaredRole !== 'agent');
-    return { current: unseen ? null : 0, servers: [], agents, monitoring, datastore, notes };
+    if (leftOut.length) notes.push(`--limit leaves out the server${leftOut.length === 1 ? '' : 's'} ${leftOut.join(', ')}: the stage cannot be told without ${leftOut.length === 1 ? 'it' : 'them'}`);
+    return { current: unseen || leftOut.length ? null : 0, servers: [], agents, monitoring, datastore, notes };
   }
+  if (leftOut.length) notes.push(`--limit leaves out the server${leftOut.length === 1 ? '' : 's'} ${leftOut.join(', ')}: the stage is judged on the servers measured`);
   const ha = (servers.length >= 3 && datastore === 'etcd') || (servers.length >= 2 && datastore === 'external');
   const current: StageNumber = ha ? 4 : servers.length > 1 || agents.length > 0 ? 3 : monitoring ? 2 : 1;
   return { current, servers: servers.map((n) => n.name), agents, monitoring, datastore, notes };

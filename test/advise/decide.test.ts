@@ -71,6 +71,18 @@ const partial: Case[] = [
   { name: 'declared agents unreachable and no server installed: still stage 0', nodes: [bare('s1', 'server'), down('a1', 'agent')], current: 0, target: 1, action: 'install', playbooks: [S1], partial: true },
 ];
 
+describe('decide: --limit', () => {
+  it('agents measured without their server: the stage is unknown, not "install K3s"', () => {
+    const a = decide([agent('a1')], { serversLeftOut: ['s1'] });
+    assert.equal(a.current, null);
+    assert.equal(a.action, 'unknown');
+    assert.match(a.notes.join('\n'), /--limit leaves out the server s1/);
+  });
+  it('a hot agent measured alone still names its pressure', () => {
+    assert.equal(decide([agent('a1', { cpu: 95 })], { serversLeftOut: ['s1'] }).nodes[0]?.pressure, 'hot');
+  });
+});
+
 for (const [group, cases] of Object.entries({ thresholds, stages, clusters, sla, partial })) {
   describe(`decide: ${group}`, () => {
     for (const c of cases) {

@@ -77,6 +77,22 @@ describe('capstan advise on throwaway nodes', { skip }, () => {
     assert.ok(isEmptyDiff(d), formatDiff(d));
   });
 
+  it('a host whose sudo wants a password it was not given is failed, with sudo\'s reason, exit code 2', async () => {
+    await set.setSudo('agent1', 'not-in-the-inventory');
+    try {
+      const run = await capstan(['advise', '-i', inventory, '--sample-seconds', '1', '--json']);
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      const r = JSON.parse(run.stdout) as AdviseReport;
+      const agent = r.nodes.find((n) => n.name === 'agent1');
+      assert.equal(agent?.status, 'failed');
+      assert.match(agent?.message ?? '', /password/);
+      assert.equal(r.advice.partial, true);
+      assert.equal(r.advice.current, 1, 'the server was still measured');
+    } finally {
+      await set.setSudo('agent1');
+    }
+  });
+
   it('an agent that is down is reported unreachable, the advice is partial, exit code 4', async () => {
     await set.stop('agent1', { kill: true });
     const run = await capstan(['advise', '-i', inventory, '--sample-seconds', '1', '--connect-timeout', '3']);
