@@ -34,7 +34,10 @@ export interface AdviseReport {
 }
 
 export function buildReport(r: Omit<AdviseReport, 'schemaVersion' | 'generatedAt' | 'exitCode' | 'prometheus'> & { prometheus?: AdviseReport['prometheus'] }): AdviseReport {
-  return { schemaVersion: ADVISE_SCHEMA_VERSION, generatedAt: new Date().toISOString(), prometheus: null, ...r, exitCode: adviseExitCode(r.nodes) };
+  return {
+    schemaVersion: ADVISE_SCHEMA_VERSION, generatedAt: new Date().toISOString(), inventory: r.inventory, sampleSeconds: r.sampleSeconds,
+    prometheus: r.prometheus ?? null, nodes: r.nodes, advice: r.advice, warnings: r.warnings, exitCode: adviseExitCode(r.nodes),
+  };
 }
 
 export function adviseExitCode(nodes: readonly NodeReport[]): number {

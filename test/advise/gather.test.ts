@@ -27,6 +27,16 @@ describe('measureHost: the real probe script on this machine', () => {
   });
 });
 
+describe('measureHost: cost', () => {
+  it('one connection and one command per host, whatever the window', async () => {
+    const fake = new FakeConnector('s1');
+    const r = await measureHost(fake, { ...local, name: 's1' }, 'server', 2);
+    assert.equal(r.status, 'ok', r.message);
+    assert.deepEqual({ connections: fake.stats.connections, roundTrips: fake.stats.roundTrips, commands: fake.scripts.length }, { connections: 1, roundTrips: 1, commands: 1 });
+    assert.equal(r.metrics?.cpu.windowSeconds, 2);
+  });
+});
+
 describe('measureHost: hosts in trouble are data, not exceptions', () => {
   it('a refused connection is unreachable, with the reason', async () => {
     const r = await measureHost(new FakeConnector('a1', { unreachable: true }), { ...local, name: 'a1' }, 'agent', 1);
