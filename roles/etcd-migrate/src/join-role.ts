@@ -18,6 +18,7 @@ import { SNAPSHOT_DIR } from './facts.ts';
 import { etcdJoinGuard } from './modules/join-guard.ts';
 import { etcdMemberWait } from './modules/member.ts';
 import { snapshotCopySteps } from './snapshot-copy.ts';
+import { convertStep } from './role.ts';
 import { etcdMigrateVars } from './vars.ts';
 
 export const etcdJoin = defineRole({
@@ -31,12 +32,16 @@ export const etcdJoin = defineRole({
     const copies = v.snapshot_copy === false ? [] : snapshotCopySteps(v.snapshot_copy, v.etcd_snapshot.dir ?? SNAPSHOT_DIR);
     if (ctx.host === c.first) return [...server, ...copies];
     const index = c.servers.indexOf(ctx.host);
+    const convert = convertStep(v, c);
     const node = deferred((x: StepContext) => {
       if (x.check && server.some((s: Step) => x.result(s)?.changed)) return knownAfterApply(`the membership of ${ctx.host} once it has joined`);
       return nodeNameOf(sv.node_name, server[0] as Step, x);
     }, 'node name');
     return [
-      etcdJoinGuard({ first: c.first, backupDir: v.backup_dir }, { name: `${c.first} runs embedded etcd`, delegateTo: c.first }),
+      etcdJoinGuard({
+        first: c.first, backupDir: v.backup_dir,
+        firstConverts: deferred((x: StepContext) => x.check && x.result(convert, c.first)?.changed ? knownAfterApply(`whether ${c.first} runs etcd (it converts in this run)`) : false, 'first server converts'),
+      }, { name: `${c.first} runs embedded etcd`, delegateTo: c.first }),
       ...server,
       etcdMemberWait({ node, expected: index + 1, timeoutS: v.join_timeout_s }, { name: `etcd member and Ready on ${c.first}`, delegateTo: c.first }),
       ...copies,

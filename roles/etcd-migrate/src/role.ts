@@ -18,11 +18,11 @@
  * snapshot. Joining the other servers is the `etcdJoin` role, one server at a time.
  * On a converted cluster every step is a no-op.
  */
-import { defineRole, deferred, fetch, type Step, type StepContext } from 'capstan';
-import { serverConfigYaml } from '@capstan/k3s-server';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Secret } from 'capstan';
-import { clusterOf, clusterServerVars } from './cluster.ts';
+import { serverConfigYaml } from '@capstan/k3s-server';
+import { defineRole, deferred, fetch, Secret, type Step, type StepContext } from 'capstan';
+import { clusterOf, clusterServerVars, type Cluster } from './cluster.ts';
 import { SNAPSHOT_DIR } from './facts.ts';
 import { BACKUP_ARCHIVE, etcdBackup } from './modules/backup.ts';
 import { etcdConvert } from './modules/convert.ts';
@@ -32,7 +32,19 @@ import { etcdOutcome } from './modules/outcome.ts';
 import { etcdProbe } from './modules/probe.ts';
 import { etcdSnapshotSave } from './modules/snapshot.ts';
 import { shared } from './shared.ts';
-import { etcdMigrateVars } from './vars.ts';
+import { etcdMigrateVars, type EtcdMigrateVars } from './vars.ts';
+
+/**
+ * The conversion step of the first server: one object for every host, so that the join role
+ * can tell (under --check) that the first server converts in this run.
+ */
+export function convertStep(v: EtcdMigrateVars, c: Cluster): Step<undefined> {
+  const sv = clusterServerVars(v, c, c.first);
+  const config = serverConfigYaml(sv, sv.api_endpoint ?? c.address(c.first));
+  const key = `etcd convert ${v.backup_dir} ${v.convert_timeout_s} ${c.servers.join(',')} ${createHash('sha256').update(config).digest('hex')}`;
+  return shared(key, () => etcdConvert({ config: new Secret(config, 'k3s config.yaml'), backupDir: v.backup_dir, timeoutS: v.convert_timeout_s },
+    { name: 'convert to embedded etcd (cluster-init)', ignoreErrors: true }));
+}
 
 export const etcdMigrate = defineRole({
   name: 'etcd-migrate',
@@ -48,10 +60,8 @@ export const etcdMigrate = defineRole({
     }, { name: 'gate probe: datastore, version, disk, etcd ports' }));
     if (ctx.host !== c.first) return [probe];
     const sv = clusterServerVars(v, c, c.first);
-    const address = sv.api_endpoint ?? c.address(c.first);
     const inventory = etcdInventory({ backupDir: v.backup_dir }, { name: 'object inventory before the migration' });
-    const convert = etcdConvert({ config: new Secret(serverConfigYaml(sv, address), 'k3s config.yaml'), backupDir: v.backup_dir, timeoutS: v.convert_timeout_s },
-      { name: 'convert to embedded etcd (cluster-init)', ignoreErrors: true });
+    const convert = convertStep(v, c);
     const steps: Step[] = [
       probe,
       etcdGates({

@@ -7,7 +7,8 @@
  *
  *   etcdConvert({ config: new Secret(yaml, 'k3s config.yaml'), backupDir, timeoutS: 300 }, { ignoreErrors: true })
  */
-import { change, changes, defineModule, exec, fail, noop, put, Secret, sh, z } from 'capstan';
+import { createHash } from 'node:crypto';
+import { change, changes, defineModule, exec, fail, fileStat, noop, predict, put, Secret, sh, z } from 'capstan';
 import { K3S_BIN } from '@capstan/k3s-server';
 import { CONFIG_FILE, DB_DIR, etcdHostState } from '../facts.ts';
 
@@ -40,6 +41,11 @@ export const etcdConvert = defineModule({
         exec(convertScript(a.timeoutS), { timeoutMs: (a.timeoutS + 60) * 1000 })),
       diff: { path: CONFIG_FILE, after: a.config.reveal(), secret: true },
     });
+  },
+  // config.yaml as written, so that a later k3s-server run in the same --check sees it unchanged
+  predicts: (a) => {
+    const body = Buffer.from(a.config.reveal(), 'utf8');
+    return [predict(fileStat(CONFIG_FILE), { type: 'file', mode: '0600', owner: 'root', group: 'root', size: body.length, sha256: createHash('sha256').update(body).digest('hex') })];
   },
   affects: ['k3s', 'etcd', 'file'],
 });
