@@ -63,13 +63,31 @@ export function adviseQueries(window: string): Record<'cpuAverage' | 'cpuPeak' |
   };
 }
 
-/** One instant query; errors name the URL and what Prometheus said. */
-export async function instantQuery(base: string, query: string, timeoutMs = 10_000): Promise<VectorSample[]> {
-  const url = new URL('api/v1/query', base.endsWith('/') ? base : `${base}/`);
+/** The URL with its password masked, for messages and the report. */
+export function displayUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = '***';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return u;
+  }
+}
+
+/** One instant query; errors name the URL and what Prometheus said. Credentials in the URL go as Basic auth. */
+export async function instantQuery(baseUrl: string, query: string, timeoutMs = 10_000): Promise<VectorSample[]> {
+  const base = displayUrl(baseUrl);
+  const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (url.username || url.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
   } catch (e) {
     const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
     throw new Error(`Prometheus at ${base} did not answer: ${cause}`);

@@ -15,7 +15,7 @@ import type { ConnectorFactory } from '../connectors/connector.ts';
 import type { InventoryView } from '../engine/inventory-view.ts';
 import { decide } from './decide.ts';
 import { adviseTargets, gatherNodes } from './gather.ts';
-import { prometheusMetrics, type PrometheusOptions, type PrometheusResult } from './prometheus.ts';
+import { displayUrl, prometheusMetrics, type PrometheusOptions, type PrometheusResult } from './prometheus.ts';
 import { buildReport, type AdviseReport } from './report.ts';
 import type { NodeReport, Thresholds } from './types.ts';
 
@@ -42,7 +42,7 @@ export async function advise(inv: InventoryView, factory: ConnectorFactory, o: A
   if (prom instanceof Error) warnings.push(`${prom.message}; used the SSH sample instead`);
   else if (prom && o.prometheus) {
     nodes = mergePrometheus(sampled, prom);
-    prometheus = { url: o.prometheus.url, window: o.prometheus.window, hosts: [...prom.byHost.keys()] };
+    prometheus = { url: displayUrl(o.prometheus.url), window: o.prometheus.window, hosts: [...prom.byHost.keys()] };
     const missing = prom.missing.filter((h) => sampled.find((n) => n.name === h)?.status === 'ok');
     if (missing.length) warnings.push(`Prometheus has no node-exporter series for ${missing.join(', ')} (matched on the instance, node and nodename labels): used the SSH sample there`);
   }

@@ -18,6 +18,7 @@ type Series = Array<{ metric: Record<string, string>; value: number }>;
 class FakePrometheus {
   private http: Server | undefined;
   readonly queries: string[] = [];
+  readonly authorizations: Array<string | undefined> = [];
   constructor(private readonly answer: (query: string) => { status: number; body: unknown }) {}
   async start(): Promise<string> {
     this.http = createServer((req, res) => {
@@ -27,6 +28,7 @@ class FakePrometheus {
         return;
       }
       const q = url.searchParams.get('query') ?? '';
+      this.authorizations.push(req.headers.authorization);
       this.queries.push(q);
       const a = this.answer(q);
       res.writeHead(a.status, { 'content-type': 'application/json' }).end(typeof a.body === 'string' ? a.body : JSON.stringify(a.body));
@@ -75,6 +77,15 @@ describe('Prometheus: sustained utilisation over the query API', () => {
     const advice = decide(mergePrometheus([server('server1', { cpu: 5 })], r));
     assert.equal(advice.target, 3);
     assert.match(advice.reasons.join('\n'), /server1: CPU 83\.4% on average over 15m \(Prometheus\)/);
+  });
+
+  it('credentials in the URL go as Basic auth and never into messages or the report', async () => {
+    const withCreds = url.replace('http://', 'http://ops:s3cr%40t@');
+    await instantQuery(withCreds, adviseQueries('15m').memory);
+    assert.equal(prom.authorizations.at(-1), `Basic ${Buffer.from('ops:s3cr@t').toString('base64')}`);
+    const err = await instantQuery(withCreds, 'up{').catch((e: Error) => e);
+    assert.ok(err instanceof Error && !err.message.includes('s3cr'), String(err));
+    assert.match(err.message, /ops:\*\*\*@127\.0\.0\.1/);
   });
 
   it('an error answer names what Prometheus said', async () => {
