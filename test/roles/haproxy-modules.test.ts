@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { haproxyPortGuard, parsePortUse, portUse, type PortUse } from '@capstan/haproxy';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { haproxyPortGuard, parseHaproxyBuild, parsePortUse, planExporterGuard, portUse, type PortUse } from '@capstan/haproxy';
 import type { Plan } from '../../src/index.ts';
 
 /** The guard's plan for arguments and a fact value: facts in, plan out. */
@@ -77,5 +79,31 @@ describe('port guard plan', () => {
 
   it('without ss it cannot see, and says so instead of guessing', () => {
     assert.match(plan(front, { ss: false, k3sUnit: false, haproxyRunning: false, listeners: {} }).noop ?? '', /cannot see listeners/);
+  });
+});
+
+describe('exporter guard: haproxy -vv in, Prometheus exporter or a clear failure out', () => {
+  const vv = (services: string) => [
+    'HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/',
+    'Status: long-term supported branch - will stop receiving fixes around Q2 2027.',
+    'Built with the Prometheus exporter as a service',
+    `Available services : ${services}`,
+  ].join('\n');
+
+  it('reads the version and the available services', () => {
+    assert.deepEqual(parseHaproxyBuild(vv('prometheus-exporter')), { installed: true, version: '2.6.12-1+deb12u4', prometheusExporter: true });
+    assert.deepEqual(parseHaproxyBuild(vv('none')), { installed: true, version: '2.6.12-1+deb12u4', prometheusExporter: false });
+    assert.deepEqual(parseHaproxyBuild('no-haproxy\n'), { installed: false, version: null, prometheusExporter: false });
+  });
+
+  it('passes with the exporter, fails without it or without haproxy, saying what to do', () => {
+    assert.match(planExporterGuard(parseHaproxyBuild(vv('prometheus-exporter'))).noop ?? '', /HAProxy 2\.6\.12-1\+deb12u4 has the Prometheus exporter/);
+    assert.match(planExporterGuard(parseHaproxyBuild(vv('none'))).error ?? '', /built without the Prometheus exporter.*set metrics_frontend\.enabled to false/);
+    assert.match(planExporterGuard(parseHaproxyBuild('no-haproxy')).error ?? '', /haproxy is not installed/);
+  });
+
+  it('the Debian haproxy on this machine has it', { skip: existsSync('/usr/sbin/haproxy') || process.env.CI ? false : 'haproxy is not installed' }, () => {
+    const r = spawnSync('/usr/sbin/haproxy', ['-vv'], { encoding: 'utf8' });
+    assert.equal(parseHaproxyBuild(`${r.stdout}${r.stderr}`).prometheusExporter, true);
   });
 });

@@ -125,14 +125,16 @@ describe('backends from the inventory', () => {
     const ctx = { host: 'lb1', playHosts: ['lb1'], groupHosts: () => ['s1'], hostVars: () => ({ ansible_host: '10.0.0.5' }) };
     const steps = haproxy.definition.steps(haproxyVars.parse({ metrics_frontend: { enabled: true } }), ctx);
     assert.deepEqual(steps.map((s) => s.options.name), [
-      'load balancer ports are free', 'load balancer packages', 'haproxy.cfg: 1 K3s API backends (checked with haproxy -c)', 'haproxy enabled and running',
+      'load balancer ports are free', 'load balancer packages', 'HAProxy has the Prometheus exporter',
+      'haproxy.cfg: 1 K3s API backends (checked with haproxy -c)', 'haproxy enabled and running',
     ]);
-    const cfg = steps[2];
+    const cfg = steps[3];
     assert.ok(cfg?.kind === 'module');
     assert.equal(cfg.options.notify, 'reload haproxy');
     assert.equal((cfg.args as { validate: string }).validate, 'haproxy -c -f %s');
     assert.deepEqual((steps[0]?.kind === 'module' && steps[0].args) || undefined, { ports: [{ port: 6443, variable: 'frontend_bind' }, { port: 8404, variable: 'metrics_frontend.bind' }] });
     const withVip = haproxy.definition.steps(haproxyVars.parse({ keepalived: { enabled: true, vip: '10.0.0.9/24', interface: 'eth0' } }), ctx);
+    assert.ok(!withVip.some((s) => s.options.name === 'HAProxy has the Prometheus exporter'), 'no exporter guard without a metrics frontend');
     assert.deepEqual(withVip.slice(4).map((s) => s.options.name), ['keepalived.conf (checked with keepalived -t)', 'keepalived enabled and running']);
     assert.deepEqual(Object.keys(haproxy.definition.handlers?.(haproxyVars.parse({})) ?? {}), ['reload haproxy', 'restart keepalived']);
   });

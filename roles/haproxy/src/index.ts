@@ -13,3 +13,4 @@ export {
 export { resolveBackends, type InventoryLookup } from './backends.ts';
 export { haproxyCfgArgs, keepalivedConfArgs, vrrpRole, endpoint, HAPROXY_CFG, KEEPALIVED_CONF, HAPROXY_VALIDATE, KEEPALIVED_VALIDATE, type VrrpRole } from './config.ts';
 export { haproxyPortGuard, portUse, parsePortUse, planPortGuard, type PortUse, type Listener } from './modules/port-guard.ts';
+export { haproxyExporterGuard, haproxyBuild, parseHaproxyBuild, planExporterGuard, type HaproxyBuild } from './modules/exporter-guard.ts';

@@ -10,7 +10,8 @@
  *   })] }] });
  *
  * Steps: refuse a port another program holds (or 6443 on a K3s server); install haproxy
- * (and keepalived + psmisc); render haproxy.cfg, check it with `haproxy -c` on the uploaded
+ * (and keepalived + psmisc); with a metrics frontend, make sure HAProxy has its Prometheus
+ * exporter; render haproxy.cfg, check it with `haproxy -c` on the uploaded
  * temp file and only then rename it over the live one; keep haproxy enabled and running;
  * on a change, reload it (master-worker reload: old workers finish their connections, the
  * listening sockets are handed over, nothing is dropped). keepalived.conf is checked with
@@ -21,6 +22,7 @@
 import { apt, defineRole, systemd, template, type Step } from 'capstan';
 import { resolveBackends } from './backends.ts';
 import { haproxyCfgArgs, keepalivedConfArgs } from './config.ts';
+import { haproxyExporterGuard } from './modules/exporter-guard.ts';
 import { haproxyPortGuard } from './modules/port-guard.ts';
 import { bindPort, haproxyVars, type HaproxyVars } from './vars.ts';
 
@@ -56,6 +58,7 @@ export const haproxy = defineRole({
     return [
       haproxyPortGuard({ ports: guardedPorts(v) }, { name: 'load balancer ports are free' }),
       apt({ name: haproxyPackages(v), state: 'present', updateCache: true, cacheValidTime: v.apt_cache_valid_time }, { name: 'load balancer packages' }),
+      ...(v.metrics_frontend.enabled ? [haproxyExporterGuard({}, { name: 'HAProxy has the Prometheus exporter' })] : []),
       template(haproxyCfgArgs(v, backends), { name: `haproxy.cfg: ${backends.length} K3s API backends (checked with haproxy -c)`, notify: RELOAD_HAPROXY }),
       systemd({ name: 'haproxy', enabled: true, state: 'started' }, { name: 'haproxy enabled and running' }),
       ...keepalivedSteps(v, ctx.host, ctx.playHosts),
