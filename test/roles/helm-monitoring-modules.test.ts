@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  credentialsDigest, grafanaAdminSecret, helmRelease, helmReleasesDeployed, parseHelmStatus, parseReleaseStatus, releaseState, waitScript,
+  credentialsDigest, helmMonitoring, monitoringVars, grafanaAdminSecret, helmRelease, helmReleasesDeployed, parseHelmStatus, parseReleaseStatus, releaseState, waitScript,
 } from '@capstan/helm-monitoring';
 import { renderScript } from '../../src/commands/command.ts';
 import { Secret, type Plan } from '../../src/index.ts';
@@ -65,6 +65,12 @@ describe('helm releases deployed module', () => {
     assert.equal(c?.timeoutMs, 180_000);
     assert.match(c?.script ?? '', /for rv in 'loki=18\.11\.0' 'traefik='; do/);
     assert.match(c?.script ?? '', /not deployed after \$\{t\}s/);
+  });
+
+  it('waits even for releases that look deployed when this run rewrote their manifests (the old Job is not the new one)', () => {
+    const p = plan(helmReleasesDeployed, { ...args, changed: true }, { status: deployed });
+    assert.equal(p.changes[0]?.summary, 'wait up to 120s for loki 18.11.0: deployed, traefik: deployed (manifests changed)');
+    assert.match(execs(p)[0]?.script ?? '', /end=\$\(\( \$\(date \+%s\) \+ t \)\); sleep 5; while :/);
   });
 
   it('fails at once on a Failed HelmChart, naming the Job to read', () => {
@@ -135,5 +141,34 @@ describe('helm CLI mode (plan and commands only: no helm binary can be had here)
     const [c] = execs(plan(helmRelease, { ...args, chart: '/var/lib/rancher/k3s/server/static/charts/loki-18.11.0.tgz', repo: undefined }, { info: { helm: true, release: null } }));
     assert.match(c?.script ?? '', /^helm upgrade --install loki \/var\/lib\/rancher\/k3s\/server\/static\/charts\/loki-18\.11\.0\.tgz --version/);
     assert.match(plan(helmRelease, args, { info: { helm: false } }).error ?? '', /helm is not installed on this host; install it, or use mode helm-controller/);
+  });
+});
+
+describe('helm-monitoring role steps', () => {
+  const ctx = { host: 'server1', playHosts: ['server1', 'server2'], hostVars: () => ({}), groupHosts: () => [] };
+  const steps = (over: Record<string, unknown>) => helmMonitoring.definition.steps(monitoringVars.parse({ grafana: { admin_password: 'pw' }, ...over }), ctx)
+    .map((s) => ({ name: s.kind === 'module' ? s.options.name : s.kind, module: s.kind === 'module' ? s.module.name : s.kind, args: s.kind === 'module' ? s.args as Record<string, unknown> : {} }));
+
+  it('helm controller: the Secret, kube-prometheus-stack and its wait, then the rest and one wait; manifests are 0600', () => {
+    const list = steps({});
+    assert.deepEqual(list.map((s) => s.name), [
+      'K3s auto-deploy directory', 'Grafana admin Secret monitoring/grafana-admin', 'manifest monitoring-kube-prometheus-stack.yaml',
+      'kube-prometheus-stack deployed (Prometheus Operator CRDs present)', 'manifest monitoring-loki.yaml', 'manifest monitoring-tempo.yaml',
+      'manifest monitoring-alloy.yaml', 'manifest monitoring-dashboards.yaml', 'manifest traefik-config.yaml', 'monitoring releases deployed',
+    ]);
+    for (const s of list.filter((x) => x.module === 'copy')) assert.equal(s.args.mode, '0600');
+  });
+
+  it('helm CLI: values files (0600) and one helm release per chart; dashboards and Traefik stay K3s manifests', () => {
+    const list = steps({ mode: 'helm-cli' });
+    assert.deepEqual(list.map((s) => s.name), [
+      'K3s auto-deploy directory', 'Grafana admin Secret monitoring/grafana-admin', 'helm values directory',
+      'helm values kube-prometheus-stack', 'helm release kube-prometheus-stack', 'helm values loki', 'helm release loki',
+      'helm values tempo', 'helm release tempo', 'helm values alloy', 'helm release alloy',
+      'manifest monitoring-dashboards.yaml', 'manifest traefik-config.yaml', 'Traefik reconfigured',
+    ]);
+    const values = list.find((s) => s.name === 'helm values loki');
+    assert.deepEqual([values?.args.dest, values?.args.mode], ['/etc/capstan/helm-monitoring/loki.yaml', '0600']);
+    assert.equal(list.find((s) => s.name === 'helm release loki')?.args.repo, 'https://grafana-community.github.io/helm-charts');
   });
 });

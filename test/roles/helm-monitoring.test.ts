@@ -140,6 +140,15 @@ describe('helm-monitoring manifests', () => {
     assert.equal(renderManifests(vars({ traefik_metrics: { enabled: false } })).some((m) => m.file === 'traefik-config.yaml'), false);
   });
 
+  it('hostile strings in user values survive as data: the rendered values parse back to exactly what was given', () => {
+    const hostile = ['$(touch /tmp/PWNED)', "'; rm -rf / #", '<%= process.env %>', '{{ 7*7 }}', 'line1\nline2', '0644', 'no', 'null', '%{KUBERNETES_API}%', '---', 'é中😀'];
+    const extra = Object.fromEntries(hostile.map((h, i) => [`k${i}`, h]));
+    const values = JSON.parse(`{"extra": ${JSON.stringify(extra)}, "__proto__": {"polluted": true}}`) as Record<string, unknown>;
+    const l = valuesOf(vars({ loki: { values } }), 'monitoring-loki.yaml');
+    assert.deepEqual(l.extra, extra);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('no manifest holds the Grafana admin password', () => {
     for (const m of renderManifests(vars())) assert.ok(!m.text.includes(CANARY), m.file);
   });
@@ -148,6 +157,15 @@ describe('helm-monitoring manifests', () => {
 const DASHBOARDS: DashboardName[] = ['k3s', 'traefik', 'app'];
 type Ref = { type?: string; uid?: string };
 type Panel = { id: number; type: string; datasource?: Ref; targets?: ({ datasource?: Ref; expr?: string; query?: string })[]; gridPos?: object };
+
+describe('helm-monitoring product code', () => {
+  it('never refers to the K3s test double', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const files = ['vars', 'values', 'rules', 'manifests', 'dashboards', 'role', 'index', 'modules/releases', 'modules/admin-secret', 'modules/helm-cli']
+      .map((f) => join(root, 'roles/helm-monitoring/src', `${f}.ts`)).concat(join(root, 'playbooks/stage2-observability.ts'));
+    for (const f of files) assert.ok(!/test-double|k3s-double/.test(readFileSync(f, 'utf8')), f);
+  });
+});
 
 describe('helm-monitoring dashboards', () => {
   const provisioned = new Map([['prometheus', 'prometheus'], ['loki', 'loki'], ['tempo', 'tempo']]);

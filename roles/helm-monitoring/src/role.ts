@@ -42,20 +42,24 @@ function adminSecret(v: MonitoringVars): Step[] {
 const write = (v: MonitoringVars, m: Manifest) =>
   copy({ dest: `${v.manifests_dir}/${m.file}`, content: m.text, mode: '0600' }, { name: `manifest ${m.file}` });
 
-const wait = (v: MonitoringVars, list: Manifest[], name: string) => {
+/** Waits for the releases of `list`; `writes` are the steps that wrote their files in this run. */
+const wait = (v: MonitoringVars, list: Manifest[], writes: Step[], name: string) => {
   const releases = list.flatMap((m) => (m.release ? [m.release] : []));
-  return releases.length ? [helmReleasesDeployed({ namespace: v.helmchart_namespace, releases, timeoutS: v.wait_timeout_s }, { name, ...first })] : [];
+  const changed = deferred((ctx: StepContext) => writes.some((w) => ctx.result(w)?.changed === true), 'manifests changed');
+  return releases.length ? [helmReleasesDeployed({ namespace: v.helmchart_namespace, releases, timeoutS: v.wait_timeout_s, changed }, { name, ...first })] : [];
 };
 
 /** Helm controller: kube-prometheus-stack first (its CRDs), then the rest, Traefik's config last. */
 function controllerSteps(v: MonitoringVars): Step[] {
   const all = renderManifests(v);
   const [head, rest] = v.kps.enabled ? [all.slice(0, 1), all.slice(1)] : [[], all];
+  const headWrites = head.map((m) => write(v, m));
+  const restWrites = rest.map((m) => write(v, m));
   return [
-    ...head.map((m) => write(v, m)),
-    ...wait(v, head, 'kube-prometheus-stack deployed (Prometheus Operator CRDs present)'),
-    ...rest.map((m) => write(v, m)),
-    ...wait(v, rest, 'monitoring releases deployed'),
+    ...headWrites,
+    ...wait(v, head, headWrites, 'kube-prometheus-stack deployed (Prometheus Operator CRDs present)'),
+    ...restWrites,
+    ...wait(v, rest, restWrites, 'monitoring releases deployed'),
   ];
 }
 
@@ -75,11 +79,12 @@ function helmCliRelease(v: MonitoringVars, k: ChartKey): Step[] {
 /** Helm CLI: releases by `helm`; dashboards and Traefik's config are still K3s manifests. */
 function cliSteps(v: MonitoringVars): Step[] {
   const manifests = renderManifests(v).filter((m) => !m.file.startsWith('monitoring-') || m.file === 'monitoring-dashboards.yaml');
+  const writes = manifests.map((m) => write(v, m));
   return [
     file({ path: v.values_dir, state: 'directory', mode: '0700' }, { name: 'helm values directory', ...first }),
     ...enabledCharts(v).flatMap((k) => helmCliRelease(v, k)),
-    ...manifests.map((m) => write(v, m)),
-    ...wait(v, manifests, 'Traefik reconfigured'),
+    ...writes,
+    ...wait(v, manifests, writes, 'Traefik reconfigured'),
   ];
 }
 
@@ -88,6 +93,7 @@ export const helmMonitoring = defineRole({
   description: 'Prometheus, Alertmanager, Grafana, Loki, Tempo, Alloy, Traefik metrics, dashboards and alert rules on K3s',
   vars: monitoringVars,
   steps: (v) => [
+    file({ path: v.manifests_dir, state: 'directory' }, { name: 'K3s auto-deploy directory' }),
     ...airgapSteps(v),
     ...adminSecret(v),
     ...(v.mode === 'helm-controller' ? controllerSteps(v) : cliSteps(v)),

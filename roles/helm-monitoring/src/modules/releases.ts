@@ -8,7 +8,10 @@
  *   helmReleasesDeployed({ namespace: 'kube-system', releases: [{ name: 'loki', version: '18.11.0' }], timeoutS: 900 },
  *                        { name: 'monitoring releases deployed' })
  *
- * Already deployed: nothing to do (a re-run waits for nothing). The packaged Traefik has no
+ * Already deployed and no manifest rewritten in this run (`changed: false`): nothing to do, so a
+ * re-run waits for nothing. When this run rewrote a manifest, the step waits even if the old Job
+ * looks done, after `settleS` seconds for the controllers to pick the file up (a values-only
+ * change keeps the chart version, so only the recreated Job tells). The packaged Traefik has no
  * pinned version (`version: ''`): its Job having succeeded is what counts.
  */
 import { change, changes, defineFact, defineModule, exec, fail, noop, sh, z } from 'capstan';
@@ -78,6 +81,9 @@ const args = z.object({
   namespace: z.string().min(1),
   releases: z.array(z.object({ name: z.string().regex(/^[a-z0-9-]+$/), version: z.string().regex(/^[0-9A-Za-z.+-]*$/) }).strict()).min(1),
   timeoutS: z.number().int().positive(),
+  /** A manifest of these releases was written by this run. */
+  changed: z.boolean().default(false),
+  settleS: z.number().int().min(0).default(5),
 }).strict();
 
 type Args = z.output<typeof args>;
@@ -86,7 +92,7 @@ type Args = z.output<typeof args>;
 export function waitScript(a: Args) {
   const list = a.releases.map((r) => `${r.name}=${r.version}`);
   const get = (kind: string, path: string) => `"$b" kubectl -n "$ns" get ${kind} -o 'jsonpath=${path}' 2>/dev/null`;
-  return String(sh`b=${K3S_BIN}; ns=${a.namespace}; t=${String(a.timeoutS)}; end=$(( $(date +%s) + t )); `) + (
+  return String(sh`b=${K3S_BIN}; ns=${a.namespace}; t=${String(a.timeoutS)}; end=$(( $(date +%s) + t )); `) + (a.changed ? `sleep ${a.settleS}; ` : '') + (
     'while :; do pending=; ' +
     `for rv in ${list.map((x) => `'${x}'`).join(' ')}; do n=\${rv%%=*}; v=\${rv#*=}; ` +
     `sv=$(${get('helmcharts.helm.cattle.io "$n"', '{.spec.version}')}) || sv='(no HelmChart)'; ` +
@@ -114,12 +120,13 @@ export const helmReleasesDeployed = defineModule({
   facts: (a) => ({ status: helmReleaseStatus({ namespace: a.namespace, names: a.releases.map((r) => r.name) }) }),
   plan: (a, { status }) => {
     const states = a.releases.map((r, i) => releaseState(r, status[i] ?? { name: r.name, chartVersion: null, failed: null, job: null }));
-    const failedAt = states.indexOf('failed');
+    const failedAt = a.changed ? -1 : states.indexOf('failed');
     if (failedAt >= 0) {
       const s = status[failedAt];
       return fail(`HelmChart ${s?.name} ${s?.chartVersion} failed: ${s?.failed}; see \`k3s kubectl -n ${a.namespace} logs job/helm-install-${s?.name}\`, then fix the chart source or version (or delete the HelmChart) and re-run`);
     }
-    if (states.every((s) => s === 'deployed')) return noop(`deployed: ${describeAll(a, status)}`);
-    return changes(change(`wait up to ${a.timeoutS}s for ${describeAll(a, status)}`, exec(waitScript(a), { timeoutMs: (a.timeoutS + 60) * 1000 })));
+    if (!a.changed && states.every((s) => s === 'deployed')) return noop(`deployed: ${describeAll(a, status)}`);
+    const why = a.changed ? ' (manifests changed)' : '';
+    return changes(change(`wait up to ${a.timeoutS}s for ${describeAll(a, status)}${why}`, exec(waitScript(a), { timeoutMs: (a.timeoutS + 60) * 1000 })));
   },
 });
