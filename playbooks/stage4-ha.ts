@@ -10,17 +10,17 @@
  * The load balancer's address is `lb_address`, else the ansible_host of the first
  * `loadbalancer` host; its port `lb_port` (default 6443, HAProxy's default frontend).
  */
-import { etcdJoin, etcdMigrate, kubeconfigViaLb } from '@capstan/etcd-migrate';
+import { etcdJoin, etcdLbAnswers, etcdMigrate, kubeconfigViaLb } from '@capstan/etcd-migrate';
 import { haproxy } from '@capstan/haproxy';
 import { agentVars, k3sAgent } from '@capstan/k3s-agent';
 import { definePlaybook, z, type RoleContext } from 'capstan';
 
-function lbUrl(vars: Readonly<Record<string, unknown>>, ctx: RoleContext): string {
+function lbOf(vars: Readonly<Record<string, unknown>>, ctx: RoleContext): { address: string; port: number; url: string } {
   const lb = ctx.groupHosts('loadbalancer')[0];
   const address = vars.lb_address ?? (lb ? ctx.hostVars(lb).ansible_host ?? lb : undefined);
   if (typeof address !== 'string' || !address) throw new Error('stage 4 needs a load balancer: a `loadbalancer` inventory group or lb_address');
   const port = z.number().int().min(1).max(65535).default(6443).parse(vars.lb_port);
-  return `https://${address}:${port}`;
+  return { address, port, url: `https://${address}:${port}` };
 }
 
 const kubeconfigDest = z.union([z.literal(false), z.object({ dest: z.string().min(1), context: z.string().default('k3s') })])
@@ -37,12 +37,18 @@ export default definePlaybook({
       steps: (vars, ctx) => {
         const k = kubeconfigDest.parse(vars.fetch_kubeconfig);
         const first = ctx.groupHosts('server')[0];
-        return k === false || !first ? [] : kubeconfigViaLb({ first, server: lbUrl(vars, ctx), dest: k.dest, context: k.context });
+        return k === false || !first ? [] : kubeconfigViaLb({ first, server: lbOf(vars, ctx).url, dest: k.dest, context: k.context });
       },
     },
     {
       name: 'agents via the load balancer, one at a time', hosts: 'agent', become: true, serial: 1,
-      steps: (vars, ctx) => k3sAgent.definition.steps(agentVars.parse({ ...vars, server_url: lbUrl(vars, ctx) }), ctx),
+      steps: (vars, ctx) => {
+        const lb = lbOf(vars, ctx);
+        return [
+          etcdLbAnswers({ host: lb.address, port: lb.port, timeoutS: 120 }, { name: `load balancer ${lb.address}:${lb.port} answers from this agent` }),
+          ...k3sAgent.definition.steps(agentVars.parse({ ...vars, server_url: lb.url }), ctx),
+        ];
+      },
       handlers: k3sAgent.definition.handlers?.(agentVars.parse({})) ?? {},
     },
   ],

@@ -13,6 +13,7 @@ import { loadInventoryView } from '../../src/inventory/view.ts';
 import { comparePredictions, diffSnapshots, dockerSkipReason, formatDiff, isEmptyDiff, startNodes, type NodeSet } from '../../src/testing/index.ts';
 import stage1 from '../../playbooks/stage1-single-node.ts';
 import stage3 from '../../playbooks/stage3-multi-node.ts';
+import restore from '../../playbooks/restore-etcd.ts';
 import stage4 from '../../playbooks/stage4-ha.ts';
 import { buildTestDoubleAirgap } from '../k3s-double/airgap-test-double.ts';
 
@@ -134,5 +135,21 @@ describe('stage 4: SQLite to embedded etcd, three servers, HAProxy (K3s TEST DOU
     const password = (await sh('server1', 'cat /var/lib/rancher/k3s/server/token')).stdout.trim().split(':').at(-1) ?? '';
     assert.ok(password.length >= 16);
     for (const phase of [check, apply, again, checkAgain]) assert.ok(!JSON.stringify(phase.events).includes(password), 'the token never appears in events');
+  });
+
+  it('restore-etcd with confirm_restore=yes brings back the post-migration snapshot on all three servers', async () => {
+    assert.ok(set);
+    const before = await inventoryOf('server1');
+    assert.equal((await k('server1', 'create', 'namespace', 'created-after-snapshot')).exitCode, 0);
+    assert.notEqual(await inventoryOf('server1'), before);
+    const snapshot = (await sh('server1', 'ls /var/lib/rancher/k3s/server/db/snapshots | grep ^post-migration-')).stdout.trim();
+    const r = await run(set, restore, { confirm_restore: 'yes', snapshot });
+    assert.equal(r.recap.exitCode, 0, failures(r));
+    assert.equal(await inventoryOf('server1'), before, 'the object created after the snapshot is gone');
+    const members = async () => (await k('server1', 'get', 'nodes', '-l', 'node-role.kubernetes.io/etcd=true', '-o', 'name')).stdout.trim();
+    for (let i = 0; i < 15 && (await members()) !== 'node/server1\nnode/server2\nnode/server3'; i++) await new Promise((res) => setTimeout(res, 2000));
+    assert.equal(await members(), 'node/server1\nnode/server2\nnode/server3');
+    assert.equal(await inventoryOf('server2'), before);
+    assert.equal((await sh('server2', 'ls -d /var/lib/rancher/k3s/server/db.pre-restore-* | wc -l')).stdout.trim(), '1');
   });
 });

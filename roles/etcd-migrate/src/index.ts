@@ -30,3 +30,4 @@ export { etcdMemberWait, memberWaitScript } from './modules/member.ts';
 export { etcdJoinGuard } from './modules/join-guard.ts';
 export { etcdClusterReset, etcdMoveDbAside, RESET_DONE } from './modules/restore.ts';
 export { kubeconfigViaLb } from './kubeconfig.ts';
+export { etcdLbAnswers } from './modules/lb.ts';

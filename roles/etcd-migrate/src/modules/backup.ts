@@ -8,7 +8,8 @@
  *
  * Nothing to do once the datastore is etcd (the backup from the conversion stays in place).
  */
-import { change, changes, defineModule, exec, fail, fileStat, noop, predictUnknown, sh, z } from 'capstan';
+import { k3sInstallState } from '@capstan/k3s-server';
+import { change, changes, defineModule, exec, fail, fileStat, noop, predict, predictUnknown, sh, z } from 'capstan';
 import { CONFIG_FILE, etcdHostState, SERVER_DIR } from '../facts.ts';
 
 export const BACKUP_ARCHIVE = 'premigration-backup.tar.gz';
@@ -33,13 +34,17 @@ export const etcdBackup = defineModule({
   name: 'etcd.backup',
   args: z.object({ backupDir: z.string().min(1) }).strict(),
   describe: (a) => `pre-migration backup in ${a.backupDir}`,
-  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }) }),
+  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }), k3s: k3sInstallState({ unit: 'k3s' }) }),
   plan: (a, { st }) => {
     if (st.datastore === 'etcd') return noop(`already on embedded etcd${st.backupPresent ? `; the pre-migration backup stays in ${a.backupDir}` : ''}`);
     if (st.datastore !== 'sqlite') return fail(`no SQLite datastore to back up (datastore ${st.datastore})`);
     return changes(change(`stop k3s and back up server/db, the token and config.yaml to ${a.backupDir} (SHA-256 manifest verified, archive ${BACKUP_ARCHIVE})`,
       exec(backupScript(a.backupDir), { timeoutMs: 900_000 })));
   },
-  predicts: (a) => [predictUnknown(fileStat(`${a.backupDir}/${BACKUP_ARCHIVE}`))],
-  affects: ['k3s', 'etcd', 'file'],
+  // exactly what changes: k3s stopped, the backup present (later steps under --check stay certain)
+  predicts: (a, { st, k3s }) => [
+    predict(etcdHostState({ backupDir: a.backupDir }), { ...st, active: false, backupPresent: true }),
+    predict(k3sInstallState({ unit: 'k3s' }), { ...k3s, active: false }),
+    predictUnknown(fileStat(`${a.backupDir}/${BACKUP_ARCHIVE}`)),
+  ],
 });

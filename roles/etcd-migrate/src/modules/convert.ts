@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { change, changes, defineModule, exec, fail, fileStat, noop, predict, put, Secret, sh, z } from 'capstan';
-import { K3S_BIN } from '@capstan/k3s-server';
+import { K3S_BIN, k3sInstallState } from '@capstan/k3s-server';
 import { CONFIG_FILE, DB_DIR, etcdHostState } from '../facts.ts';
 
 export function convertScript(timeoutS: number) {
@@ -30,7 +30,7 @@ export const etcdConvert = defineModule({
   name: 'etcd.convert',
   args: z.object({ config: z.instanceof(Secret), backupDir: z.string().min(1), timeoutS: z.number().int().positive() }).strict(),
   describe: () => 'convert the SQLite datastore to embedded etcd',
-  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }) }),
+  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }), k3s: k3sInstallState({ unit: 'k3s' }) }),
   plan: (a, { st }) => {
     if (st.datastore === 'etcd') return noop('already on embedded etcd (server/db/etcd exists)');
     if (st.datastore !== 'sqlite') return fail(`cannot convert datastore ${st.datastore}: only SQLite converts to etcd`);
@@ -42,10 +42,14 @@ export const etcdConvert = defineModule({
       diff: { path: CONFIG_FILE, after: a.config.reveal(), secret: true },
     });
   },
-  // config.yaml as written, so that a later k3s-server run in the same --check sees it unchanged
-  predicts: (a) => {
+  // config.yaml as written and k3s running, so that a k3s-server run later in the same --check
+  // sees both unchanged; the etcd facts (datastore, inventory, members) are known after apply
+  predicts: (a, { k3s }) => {
     const body = Buffer.from(a.config.reveal(), 'utf8');
-    return [predict(fileStat(CONFIG_FILE), { type: 'file', mode: '0600', owner: 'root', group: 'root', size: body.length, sha256: createHash('sha256').update(body).digest('hex') })];
+    return [
+      predict(fileStat(CONFIG_FILE), { type: 'file', mode: '0600', owner: 'root', group: 'root', size: body.length, sha256: createHash('sha256').update(body).digest('hex') }),
+      predict(k3sInstallState({ unit: 'k3s' }), { ...k3s, active: true }),
+    ];
   },
-  affects: ['k3s', 'etcd', 'file'],
+  affects: ['etcd'],
 });
