@@ -827,7 +827,8 @@ def helm_print(kind, name, items, output):
     elif output == "json":
         print(json.dumps(obj, indent=2))
     else:
-        print("\n".join("%s/%s" % (kind.lower(), o["metadata"]["name"]) for o in items))
+        resource = {"HelmChart": "helmchart.helm.cattle.io", "Job": "job.batch"}.get(kind, kind.lower())
+        print("\n".join("%s/%s" % (resource, o["metadata"]["name"]) for o in items))
 
 
 def helm_apply():
