@@ -39,7 +39,7 @@ describe('stage 2: helm-monitoring on a K3s server (the K3s TEST DOUBLE answers 
         assert.equal(await sh(`grep -rl ${CANARY} ${MANIFESTS} || echo none`), 'none', 'the password is in no manifest');
         const k = (args: string) => sh(`/usr/local/bin/k3s kubectl ${args}`);
         assert.equal(await k('-n kube-system get jobs.batch -o name | sort | tr "\\n" " "'),
-          'job/helm-install-alloy job/helm-install-kube-prometheus-stack job/helm-install-loki job/helm-install-tempo job/helm-install-traefik');
+          'job.batch/helm-install-alloy job.batch/helm-install-kube-prometheus-stack job.batch/helm-install-loki job.batch/helm-install-tempo job.batch/helm-install-traefik');
         const u = await k("-n monitoring get secret grafana-admin -o 'jsonpath={.data.admin-user}'");
         const p = await k("-n monitoring get secret grafana-admin -o 'jsonpath={.data.admin-password}'");
         assert.equal(Buffer.from(p, 'base64').toString(), CANARY);
@@ -104,6 +104,22 @@ describe('stage 2: helm-monitoring on a K3s server (the K3s TEST DOUBLE answers 
     assert.equal(await sh(`grep -h '^  chart:' ${MANIFESTS}/monitoring-loki.yaml`), 'chart: https://%{KUBERNETES_API}%/static/charts/loki-18.11.0.tgz');
     assert.equal(await sh(`grep -c '^  repo:' ${MANIFESTS}/monitoring-*.yaml | grep -vc ':0$' || true`), '0', 'no HelmChart names a repository');
     assert.equal((await runOnce(nodes, stage2, airVars)).recap.hosts.server1?.changed, 0);
+  });
+
+  it('preflight: on a server whose packaged Traefik is disabled, the run stops before writing anything', async () => {
+    assert.ok(set, 'the first test started the node');
+    const nodes = set;
+    const airgap = join(nodes.workDir, 'airgap-test-double');
+    const k3s = await runOnce(nodes, stage1, { airgap_dir: airgap, k3s_version: V, fetch_kubeconfig: false, disable: ['traefik'] });
+    assert.equal(k3s.recap.exitCode, 0);
+    const before = await nodes.snapshotFs('server1');
+    const run = await runOnce(nodes, stage2, { ...vars, alerts: { cpu_scale_out_pct: 60 } });
+    assert.notEqual(run.recap.exitCode, 0);
+    const failed = run.steps.filter((s) => s.result.status === 'failed');
+    assert.deepEqual(failed.map((s) => s.step), ['K3s Helm controller present']);
+    assert.match(failed[0]?.result.msg ?? '', /the packaged Traefik is disabled on this cluster .*set traefik_metrics\.enabled to false/);
+    const fs = diffSnapshots(before, await nodes.snapshotFs('server1'));
+    assert.ok(isEmptyDiff(fs), formatDiff(fs));
   });
 });
 

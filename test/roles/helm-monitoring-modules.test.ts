@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  credentialsDigest, helmMonitoring, monitoringVars, grafanaAdminSecret, helmRelease, helmReleasesDeployed, parseHelmStatus, parseReleaseStatus, releaseState, waitScript,
+  credentialsDigest, helmControllerPreflight, helmMonitoring, monitoringVars, parseControllerProbe, grafanaAdminSecret, helmRelease, helmReleasesDeployed, parseHelmStatus, parseReleaseStatus, releaseState, waitScript,
 } from '@capstan/helm-monitoring';
 import { renderScript } from '../../src/commands/command.ts';
 import { Secret, type Plan } from '../../src/index.ts';
@@ -144,6 +144,30 @@ describe('helm CLI mode (plan and commands only: no helm binary can be had here)
   });
 });
 
+describe('Helm controller preflight (read-only)', () => {
+  const both = 'customresourcedefinition.apiextensions.k8s.io/helmcharts.helm.cattle.io\ncustomresourcedefinition.apiextensions.k8s.io/helmchartconfigs.helm.cattle.io\n';
+  const traefik = 'helmchart.helm.cattle.io/traefik\n';
+  const notFound = (what: string) => `Error from server (NotFound): ${what} not found\n`;
+
+  it('passes when the CRDs and the packaged Traefik are there', () => {
+    assert.match(plan(helmControllerPreflight, { traefik: true }, { probe: parseControllerProbe(both + traefik) }).noop ?? '', /CRDs are present and Traefik is the packaged one/);
+  });
+
+  it('fails with advice when the Helm controller is disabled, or Traefik is while its metrics are wanted', () => {
+    const disabled = parseControllerProbe(notFound('customresourcedefinitions.apiextensions.k8s.io "helmcharts.helm.cattle.io"') + notFound('x') + traefik);
+    assert.match(plan(helmControllerPreflight, { traefik: true }, { probe: disabled }).error ?? '', /--disable-helm-controller; enable it, or use mode helm-cli/);
+    const noTraefik = parseControllerProbe(both + notFound('helmcharts.helm.cattle.io "traefik"'));
+    assert.match(plan(helmControllerPreflight, { traefik: true }, { probe: noTraefik }).error ?? '', /set traefik_metrics\.enabled to false/);
+    assert.ok(plan(helmControllerPreflight, { traefik: false }, { probe: noTraefik }).noop);
+  });
+
+  it('an API that does not answer fails; a host without K3s yet has nothing to probe', () => {
+    const down = parseControllerProbe('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n');
+    assert.match(plan(helmControllerPreflight, { traefik: true }, { probe: down }).error ?? '', /the K3s API does not answer: The connection/);
+    assert.match(plan(helmControllerPreflight, { traefik: true }, { probe: parseControllerProbe('no-k3s\n') }).noop ?? '', /not installed on this host yet/);
+  });
+});
+
 describe('helm-monitoring role steps', () => {
   const ctx = { host: 'server1', playHosts: ['server1', 'server2'], hostVars: () => ({}), groupHosts: () => [] };
   const steps = (over: Record<string, unknown>) => helmMonitoring.definition.steps(monitoringVars.parse({ grafana: { admin_password: 'pw' }, ...over }), ctx)
@@ -152,7 +176,7 @@ describe('helm-monitoring role steps', () => {
   it('helm controller: the Secret, kube-prometheus-stack and its wait, then the rest and one wait; manifests are 0600', () => {
     const list = steps({});
     assert.deepEqual(list.map((s) => s.name), [
-      'K3s auto-deploy directory', 'Grafana admin Secret monitoring/grafana-admin', 'manifest monitoring-kube-prometheus-stack.yaml',
+      'K3s Helm controller present', 'K3s auto-deploy directory', 'Grafana admin Secret monitoring/grafana-admin', 'manifest monitoring-kube-prometheus-stack.yaml',
       'kube-prometheus-stack deployed (Prometheus Operator CRDs present)', 'manifest monitoring-loki.yaml', 'manifest monitoring-tempo.yaml',
       'manifest monitoring-alloy.yaml', 'manifest monitoring-dashboards.yaml', 'manifest traefik-config.yaml', 'monitoring releases deployed',
     ]);
@@ -162,7 +186,7 @@ describe('helm-monitoring role steps', () => {
   it('helm CLI: values files (0600) and one helm release per chart; dashboards and Traefik stay K3s manifests', () => {
     const list = steps({ mode: 'helm-cli' });
     assert.deepEqual(list.map((s) => s.name), [
-      'K3s auto-deploy directory', 'Grafana admin Secret monitoring/grafana-admin', 'helm values directory',
+      'K3s Helm controller present', 'K3s auto-deploy directory', 'Grafana admin Secret monitoring/grafana-admin', 'helm values directory',
       'helm values kube-prometheus-stack', 'helm release kube-prometheus-stack', 'helm values loki', 'helm release loki',
       'helm values tempo', 'helm release tempo', 'helm values alloy', 'helm release alloy',
       'manifest monitoring-dashboards.yaml', 'manifest traefik-config.yaml', 'Traefik reconfigured',

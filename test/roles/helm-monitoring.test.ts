@@ -161,7 +161,7 @@ type Panel = { id: number; type: string; datasource?: Ref; targets?: ({ datasour
 describe('helm-monitoring product code', () => {
   it('never refers to the K3s test double', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const files = ['vars', 'values', 'rules', 'manifests', 'dashboards', 'role', 'index', 'modules/releases', 'modules/admin-secret', 'modules/helm-cli']
+    const files = ['vars', 'values', 'rules', 'manifests', 'dashboards', 'role', 'index', 'modules/releases', 'modules/admin-secret', 'modules/helm-cli', 'modules/preflight']
       .map((f) => join(root, 'roles/helm-monitoring/src', `${f}.ts`)).concat(join(root, 'playbooks/stage2-observability.ts'));
     for (const f of files) assert.ok(!/test-double|k3s-double/.test(readFileSync(f, 'utf8')), f);
   });

@@ -11,6 +11,7 @@ export { renderManifests, helmChart, traefikConfig, dashboardsManifest, chartSou
 export { kpsValues, lokiValues, tempoValues, alloyValues, alloyConfig, traefikValues, mergeValues } from './values.ts';
 export { ruleGroups, rulesFileYaml, CPU_RECORD, MEM_RECORD, CLUSTER_CPU_RECORD, STAY_RECORD, type Alerts, type Rule, type RuleGroup } from './rules.ts';
 export { loadDashboard, dashboardFor, dashboardConfigMaps, dashboardPath, type Dashboard, type DashboardName } from './dashboards.ts';
+export { helmControllerPreflight, helmControllerProbe, parseControllerProbe, HELM_CRDS, type ControllerProbe } from './modules/preflight.ts';
 export { helmReleasesDeployed, helmReleaseStatus, parseReleaseStatus, releaseState, waitScript, type ReleaseStatus, type ReleaseState } from './modules/releases.ts';
 export { grafanaAdminSecret, k8sCredentialsDigest, credentialsDigest, secretManifest } from './modules/admin-secret.ts';
 export { helmRelease, helmReleaseInfo, parseHelmStatus, upgradeCommand, helmReasons, K3S_KUBECONFIG, type HelmReleaseInfo } from './modules/helm-cli.ts';

@@ -16,6 +16,7 @@ import { copy, deferred, defineRole, file, type Step, type StepContext } from 'c
 import { enabledCharts, renderManifests, VALUES_BY_CHART, type Manifest } from './manifests.ts';
 import { grafanaAdminSecret } from './modules/admin-secret.ts';
 import { helmRelease } from './modules/helm-cli.ts';
+import { helmControllerPreflight } from './modules/preflight.ts';
 import { helmReleasesDeployed } from './modules/releases.ts';
 import { chartArchive, monitoringVars, STATIC_CHARTS_DIR, type ChartKey, type MonitoringVars } from './vars.ts';
 import { stringify } from 'yaml';
@@ -93,6 +94,9 @@ export const helmMonitoring = defineRole({
   description: 'Prometheus, Alertmanager, Grafana, Loki, Tempo, Alloy, Traefik metrics, dashboards and alert rules on K3s',
   vars: monitoringVars,
   steps: (v) => [
+    ...(v.mode === 'helm-controller' || v.traefik_metrics.enabled
+      ? [helmControllerPreflight({ traefik: v.traefik_metrics.enabled }, { name: 'K3s Helm controller present', ...first })]
+      : []),
     file({ path: v.manifests_dir, state: 'directory' }, { name: 'K3s auto-deploy directory' }),
     ...airgapSteps(v),
     ...adminSecret(v),
