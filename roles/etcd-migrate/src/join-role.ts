@@ -4,7 +4,8 @@
  * mode cluster-init (after etcd-migrate, nothing changes; a changed snapshot or S3 setting
  * restarts it); every other server joins in mode join with the first server's node token,
  * after a check that the first server really runs etcd, and must then be Ready and an etcd
- * member as the first server sees it. Optionally installs the snapshot copy timer.
+ * member as the first server sees it. Once the last server joined, a `post-ha` snapshot is
+ * taken on the first server. Optionally installs the snapshot copy timer.
  *
  *   { name: 'join servers', hosts: 'server', become: true, serial: 1, anyErrorsFatal: true,
  *     roles: [etcdJoin.use({ lb_address: '10.10.10.100' })] }
@@ -17,6 +18,7 @@ import { clusterOf, clusterServerVars } from './cluster.ts';
 import { SNAPSHOT_DIR } from './facts.ts';
 import { etcdJoinGuard } from './modules/join-guard.ts';
 import { etcdMemberWait } from './modules/member.ts';
+import { etcdSnapshotSave } from './modules/snapshot.ts';
 import { snapshotCopySteps } from './snapshot-copy.ts';
 import { convertStep } from './role.ts';
 import { etcdMigrateVars } from './vars.ts';
@@ -44,6 +46,9 @@ export const etcdJoin = defineRole({
       }, { name: `${c.first} runs embedded etcd`, delegateTo: c.first }),
       ...server,
       etcdMemberWait({ node, expected: index + 1, timeoutS: v.join_timeout_s }, { name: `etcd member and Ready on ${c.first}`, delegateTo: c.first }),
+      ...(index === c.servers.length - 1
+        ? [etcdSnapshotSave({ name: 'post-ha', dir: v.etcd_snapshot.dir ?? SNAPSHOT_DIR }, { name: `snapshot post-ha on ${c.first} once every server joined`, delegateTo: c.first })]
+        : []),
       ...copies,
     ];
   },
