@@ -183,6 +183,15 @@ describe('helm-monitoring role steps', () => {
     for (const s of list.filter((x) => x.module === 'copy')) assert.equal(s.args.mode, '0600');
   });
 
+  it('every server gets the manifests; the preflight, the Secret and the waits run on the first server only', () => {
+    const raw = helmMonitoring.definition.steps(monitoringVars.parse({ grafana: { admin_password: 'pw' } }), ctx);
+    const onSecond = raw.filter((s) => s.kind === 'module' && (!s.options.when || s.options.when({ host: 'server2', playHosts: ['server1', 'server2'] } as never)));
+    assert.deepEqual(onSecond.map((s) => (s.kind === 'module' ? s.options.name : '')), [
+      'K3s auto-deploy directory', 'manifest monitoring-kube-prometheus-stack.yaml', 'manifest monitoring-loki.yaml', 'manifest monitoring-tempo.yaml',
+      'manifest monitoring-alloy.yaml', 'manifest monitoring-dashboards.yaml', 'manifest traefik-config.yaml',
+    ]);
+  });
+
   it('helm CLI: values files (0600) and one helm release per chart; dashboards and Traefik stay K3s manifests', () => {
     const list = steps({ mode: 'helm-cli' });
     assert.deepEqual(list.map((s) => s.name), [
