@@ -8,7 +8,7 @@ export { z } from 'zod';
 export { definePlaybook, isPlaybook, type Playbook, type PlayDefinition, type PlaybookDefinition, type Serial } from './define/playbook.ts';
 export { defineRole, roleFile, type Role, type RoleDefinition, type RoleUse, type RoleContext, type HandlerSpec } from './define/role.ts';
 export { defineModule, predict, predictUnknown, type ModuleDefinition, type ModuleFn, type Prediction } from './define/module.ts';
-export { defineFact, type FactDefinition, type FactRef, type FactFn } from './define/fact.ts';
+export { defineFact, type FactDefinition, type FactRef, type FactFn, type FactCombine } from './define/fact.ts';
 export { change, changes, exec, fail, noop, put, fetchFrom, type Action, type Change, type FileDiff, type Plan, type PutSpec } from './define/plan.ts';
 export { loop, flushHandlers, type Step, type StepContext, type StepOptions, type StepResult, type StepStatus } from './define/step.ts';
 export { deferred, knownAfterApply, KnownAfterApply } from './define/deferred.ts';

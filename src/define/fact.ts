@@ -20,6 +20,21 @@ export interface FactDefinition<A, T> {
   command: (args: A) => ShellText | string;
   /** Pure: raw stdout and exit code in, typed value out. Throw to report unparseable output. */
   parse: (stdout: string, exitCode: number, args: A) => T;
+  /** Many calls of this fact as one command, so that the host starts fewer programs. */
+  combine?: FactCombine<A>;
+}
+
+/**
+ * How calls of one fact join into one command: a script for the arguments in order, and the
+ * split of its output into exactly what `command` would have printed for each, so that
+ * `parse` reads the same text either way.
+ */
+export interface FactCombine<A> {
+  /** Whether this call may join others (default: always). */
+  accepts?: (args: A) => boolean;
+  script: (args: readonly A[]) => string;
+  /** Throws when the output cannot be split (the gather then fails with that message). */
+  split: (stdout: string, args: readonly A[]) => { stdout: string; exitCode: number }[];
 }
 
 /** One fact for one set of arguments: what a module asks for. */
@@ -29,6 +44,8 @@ export interface FactRef<T = unknown> {
   readonly key: string;
   readonly script: string;
   parse(stdout: string, exitCode: number): T;
+  /** Present when this call can be gathered together with other calls of the same fact. */
+  readonly combine?: { readonly args: unknown; readonly with: FactCombine<unknown> };
 }
 
 export type FactFn<A, T> = ((args: A) => FactRef<T>) & { readonly definition: FactDefinition<A, T> };
@@ -39,6 +56,9 @@ export function defineFact<A, T>(definition: FactDefinition<A, T>): FactFn<A, T>
     key: `${definition.name}(${stableJson(args)})`,
     script: String(definition.command(args)),
     parse: (stdout, exitCode) => definition.parse(stdout, exitCode, args),
+    ...(definition.combine && (definition.combine.accepts?.(args) ?? true)
+      ? { combine: { args, with: definition.combine as FactCombine<unknown> } }
+      : {}),
   });
   return Object.assign(fn, { definition });
 }

@@ -78,13 +78,16 @@ export class HostSession {
   async gather(refs: readonly FactRef<unknown>[], become: Become | undefined, extra: BatchSection[] = []): Promise<Map<string, SectionOutput>> {
     const missing = dedupe(refs.filter((r) => !this.facts.has(r)));
     const sections: BatchSection[] = [...this.openingSections(become), ...extra];
-    for (const r of missing) sections.push({ id: `fact:${r.key}`, script: r.script });
+    const { singles, groups } = combinable(missing);
+    for (const r of singles) sections.push({ id: `fact:${r.key}`, script: r.script });
+    for (const [name, group] of groups) sections.push({ id: `facts:${name}`, script: group[0]!.combine!.with.script(group.map((r) => r.combine!.args)) });
     if (sections.length === 0) return new Map();
     if (!this.opened) await this.connector.connect();
     const { script, marker } = buildBatch(sections);
     const res = await this.connector.exec({ script, become, display: `gather ${missing.length} facts` });
     const out = parseBatch(res.stdout, marker, sections);
     if (!this.opened) this.finishOpening(out, become, res);
+    for (const [name, group] of groups) splitCombined(this.host, name, group, out.get(`facts:${name}`), out);
     for (const r of missing) {
       const o = out.get(`fact:${r.key}`);
       if (!o) throw new CommandError(this.host, `fact ${r.name}`, res.exitCode, res.stdout, res.stderr, res.durationMs, `${this.host}: fact ${r.name} returned no output`);
@@ -168,6 +171,26 @@ function parseFact(host: string, ref: FactRef<unknown>, o: SectionOutput): unkno
     throw new CommandError(host, `fact ${ref.name}`, o.exitCode, o.stdout, '', 0,
       `${host}: could not read fact ${ref.name}: ${(e as Error).message}\n  output: ${redact(o.stdout.slice(0, 400))}`);
   }
+}
+
+/** Facts that can join others of the same name (two or more of them) go in one section. */
+function combinable(refs: FactRef<unknown>[]): { singles: FactRef<unknown>[]; groups: Map<string, FactRef<unknown>[]> } {
+  const byName = new Map<string, FactRef<unknown>[]>();
+  for (const r of refs) if (r.combine) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+  const groups = new Map([...byName].filter(([, g]) => g.length > 1));
+  return { singles: refs.filter((r) => !groups.get(r.name)?.includes(r)), groups };
+}
+
+/** Splits a combined section into the outputs each fact would have printed on its own. */
+function splitCombined(host: string, name: string, group: FactRef<unknown>[], o: SectionOutput | undefined, out: Map<string, SectionOutput>): void {
+  if (!o) throw new CommandError(host, `facts ${name}`, 1, '', '', 0, `${host}: facts ${name} returned no output`);
+  let parts: { stdout: string; exitCode: number }[];
+  try {
+    parts = group[0]!.combine!.with.split(o.stdout, group.map((r) => r.combine!.args));
+  } catch (e) {
+    throw new CommandError(host, `facts ${name}`, o.exitCode, o.stdout, '', 0, `${host}: could not read facts ${name}: ${(e as Error).message}\n  output: ${redact(o.stdout.slice(0, 400))}`);
+  }
+  group.forEach((r, i) => out.set(`fact:${r.key}`, parts[i] ?? { stdout: '', exitCode: 1 }));
 }
 
 function dedupe(refs: FactRef<unknown>[]): FactRef<unknown>[] {

@@ -63,7 +63,7 @@ export const aptCache = defineFact<void, AptCache>({
   name: 'apt.cache',
   command: () => [
     NO_APT,
-    `printf '%s %s %s %s\\n' "$(date +%s)" "$(stat -c %Y ${UPDATE_STAMP} 2>/dev/null || echo -)" "$(stat -c %Y ${LISTS_DIR} 2>/dev/null || echo -)" "$(find ${LISTS_DIR} -maxdepth 1 -type f -name '*_Packages*' 2>/dev/null | head -n 1 | wc -l)"`,
+    `printf '%s %s %s %s\\n' "$(date +%s)" "$(stat -c %Y ${UPDATE_STAMP} 2>/dev/null || echo -)" "$(stat -c %Y ${LISTS_DIR} 2>/dev/null || echo -)" "$(set -- ${LISTS_DIR}/*_Packages*; if [ -f "$1" ]; then echo 1; else echo 0; fi)"`,
   ].join('\n'),
   parse: (out) => parseAptCache(out),
 });

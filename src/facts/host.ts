@@ -22,16 +22,21 @@ export interface HostFacts {
 
 export type OsFamily = 'debian' | 'redhat' | 'alpine' | 'arch' | 'suse' | 'unknown';
 
+/**
+ * Four programs in all (uname, nproc, ip, id): the rest is read by the shell itself, since on
+ * a busy host every process started is time every host of the run waits for.
+ */
 const SCRIPT = [
-  `printf 'hostname=%s\\n' "$(hostname 2>/dev/null || cat /etc/hostname)"`,
-  `printf 'kernel=%s\\narch=%s\\n' "$(uname -s)" "$(uname -m)"`,
+  `h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(hostname 2>/dev/null || cat /etc/hostname)`,
+  `printf 'hostname=%s\\n' "$h"`,
+  `set -- $(uname -sm); printf 'kernel=%s\\narch=%s\\n' "$1" "$2"`,
   `if [ -r /etc/os-release ]; then . /etc/os-release; fi`,
   `printf 'os_id=%s\\nos_like=%s\\nos_version=%s\\nos_codename=%s\\nos_pretty=%s\\n' "$ID" "$ID_LIKE" "$VERSION_ID" "$VERSION_CODENAME" "$PRETTY_NAME"`,
   `printf 'cpus=%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"`,
-  `awk '/^MemTotal:/ {print "mem_kb=" $2}' /proc/meminfo 2>/dev/null`,
-  `printf 'init=%s\\n' "$(cat /proc/1/comm 2>/dev/null)"`,
-  `printf 'ipv4=%s\\n' "$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i=1;i<NF;i++) if ($i=="src") {print $(i+1); exit}}')"`,
-  `printf 'user=%s\\nuid=%s\\n' "$(id -un)" "$(id -u)"`,
+  `while read -r k v _; do if [ "$k" = MemTotal: ]; then printf 'mem_kb=%s\\n' "$v"; break; fi; done < /proc/meminfo 2>/dev/null`,
+  `i=; read -r i < /proc/1/comm 2>/dev/null; printf 'init=%s\\n' "$i"`,
+  `a=; set -- $(ip -4 route get 1.1.1.1 2>/dev/null); while [ $# -gt 1 ]; do if [ "$1" = src ]; then a=$2; break; fi; shift; done; printf 'ipv4=%s\\n' "$a"`,
+  `u=$(id -u); n=$(id -un); printf 'user=%s\\nuid=%s\\n' "$n" "$u"`,
 ].join('\n');
 
 export const hostFacts = defineFact<void, HostFacts>({

@@ -1,7 +1,7 @@
 /**
  * systemd facts: what systemd knows about one unit, from one `systemctl show` (key=value
- * lines: `--value` prints values in systemd's own order, not the order asked for) plus
- * `systemctl is-enabled` of the unit's canonical name (it understands aliases and SysV scripts).
+ * lines), plus `systemctl is-enabled` of the unit's canonical name when the unit file state
+ * alone does not say (SysV scripts, generated units, aliases).
  *
  *   systemdUnit('haproxy')
  *   // → { kind: 'unit', id: 'haproxy.service', loadState: 'loaded', activeState: 'active', subState: 'running',
@@ -37,6 +37,25 @@ export type UnitState =
   | { kind: 'no-systemd'; reason: string };
 
 const PROPS = 'Id,LoadState,LoadError,ActiveState,SubState,UnitFileState,FragmentPath,NeedDaemonReload';
+/** systemd's own test for "booted with systemd" (sd_booted): no program to start. */
+const SYSTEMD_RUNNING = `if [ -d /run/systemd/system ]; then echo 'Capstan-Show-Rc=0'; else echo 'systemd is not running (no /run/systemd/system)'; echo 'Capstan-Show-Rc=1'; fi`;
+
+/**
+ * After one `systemctl show`: its lines, its status, and the enablement. For the words
+ * `UnitFileState` shares with `systemctl is-enabled` that is the same answer; for anything
+ * else (SysV scripts, generated or linked units, aliases) `is-enabled` of the canonical name.
+ */
+const UNIT_STATE = `
+rc=$?; printf '%s\\n' "$out"; echo "Capstan-Show-Rc=$rc"
+id=; ufs=
+while IFS= read -r l; do case $l in Id=*) id=\${l#Id=};; UnitFileState=*) ufs=\${l#UnitFileState=};; esac; done <<CAPSTAN_EOF
+$out
+CAPSTAN_EOF
+case $ufs in
+  enabled|enabled-runtime|disabled|static|masked|masked-runtime|indirect) printf 'Capstan-Is-Enabled=%s\\n' "$ufs";;
+  *) printf 'Capstan-Is-Enabled=%s\\n' "$(systemctl is-enabled -- "\${id:-x}" 2>/dev/null)";;
+esac`;
+
 const NO_SYSTEMCTL = `if ! command -v systemctl >/dev/null 2>&1; then echo 'Capstan-Systemd=missing'; exit 0; fi`;
 
 export const systemdUnit = defineFact<string | null, UnitState>({
@@ -44,9 +63,8 @@ export const systemdUnit = defineFact<string | null, UnitState>({
   command: (name) => [
     NO_SYSTEMCTL,
     name === null
-      ? `systemctl show -p Version 2>&1; echo "Capstan-Show-Rc=$?"`
-      : String(sh`systemctl show -p ${PROPS} -- ${name} 2>&1; echo "Capstan-Show-Rc=$?"; id=$(systemctl show -p Id --value -- ${name} 2>/dev/null); `) +
-        `printf 'Capstan-Is-Enabled=%s\\n' "$(systemctl is-enabled -- "\${id:-x}" 2>/dev/null)"`,
+      ? SYSTEMD_RUNNING
+      : String(sh`out=$(systemctl show -p ${PROPS} -- ${name} 2>&1)`) + UNIT_STATE,
   ].join('\n'),
   parse: (out, _code, name) => parseUnitState(out, name),
 });

@@ -34,9 +34,9 @@ export interface GroupInfo {
 const USER_SCRIPT = [
   `if ! e=$(getent passwd -- "$n"); then echo absent; exit 0; fi`,
   `printf 'passwd=%s\\n' "$e"`,
-  `printf 'group=%s\\n' "$(getent group -- "$(printf '%s' "$e" | cut -d: -f4)" | cut -d: -f1)"`,
+  `g=\${e#*:*:*:}; g=\${g%%:*}; gl=$(getent group -- "$g"); printf 'group=%s\\n' "\${gl%%:*}"`,
   `printf 'groups=%s\\n' "$(id -Gn -- "$n" 2>/dev/null)"`,
-  `if s=$(getent shadow -- "$n" 2>/dev/null); then printf 'shadow=%s\\n' "$(printf '%s' "$s" | cut -d: -f2 | tr -d '\\n' | sha256sum | cut -c1-64)"; else echo 'shadow=?'; fi`,
+  `if s=$(getent shadow -- "$n" 2>/dev/null); then f=\${s#*:}; f=\${f%%:*}; d=$(printf '%s' "$f" | sha256sum); printf 'shadow=%s\\n' "\${d%% *}"; else echo 'shadow=?'; fi`,
 ].join('\n');
 
 export const userInfo = defineFact<string, UserInfo | null>({
