@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { k3sAgent } from '@capstan/k3s-agent';
 import { k3sServer, serverVars } from '@capstan/k3s-server';
 import { ConfigError, definePlaybook, Secret, validatePlaybook } from '../../src/index.ts';
@@ -72,5 +75,19 @@ describe('k3s role variables are validated before connecting', () => {
   it('an agent with no server to take the token from is refused', () => {
     const pb = definePlaybook({ plays: [{ name: 'agents', hosts: 'agent', roles: [k3sAgent.use()] }] });
     assert.throws(() => validatePlaybook(pb, testInventory({ agent: ['a1'] }), opts), /k3s-agent needs a server/);
+  });
+});
+
+describe('k3s-server extra_manifests', () => {
+  it('takes existing .yaml/.yml/.json files on the controller, with distinct file names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-manifests-'));
+    writeFileSync(join(dir, 'app.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n');
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    assert.deepEqual(serverVars.parse({ extra_manifests: [join(dir, 'app.yaml')] }).extra_manifests, [join(dir, 'app.yaml')]);
+    const r = serverVars.safeParse({ extra_manifests: [join(dir, 'notes.txt'), join(dir, 'missing.yaml')] });
+    assert.ok(!r.success);
+    assert.deepEqual(r.error.issues.map((i) => i.message), [`${join(dir, 'notes.txt')}: K3s deploys only .yaml, .yml and .json manifests`, `manifest ${join(dir, 'missing.yaml')} does not exist on the controller`]);
+    const dup = serverVars.safeParse({ extra_manifests: [join(dir, 'app.yaml'), join(dir, 'app.yaml')] });
+    assert.match(dup.error?.issues[0]?.message ?? '', /same file name/);
   });
 });

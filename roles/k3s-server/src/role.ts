@@ -9,7 +9,7 @@
  * Later plays read the node token with `ctx.result(k3sServerToken, '<server host>')`.
  */
 import { homedir } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
 import { airgapSteps } from './airgap.ts';
 import { rewriteKubeconfig } from './kubeconfig.ts';
@@ -25,6 +25,8 @@ import { serverVars, type ServerVars } from './vars.ts';
 export const CONFIG_DIR = '/etc/rancher/k3s';
 export const NODE_TOKEN_PATH = '/var/lib/rancher/k3s/server/node-token';
 export const ADMIN_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
+/** K3s applies every manifest in this directory, and re-applies it when the file changes. */
+export const MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
 const RESTART = 'restart k3s';
 
 /** The server's node token (full K10 form) as a Secret; one step shared by every use of the role. */
@@ -103,6 +105,7 @@ export const k3sServer = defineRole({
       k3sService({ unit: 'k3s' }, { name: 'k3s service enabled and running' }),
       k3sReady({ node: nodeName, version: v.k3s_version, apiserver: true, timeoutS: v.ready_timeout_s }, { name: 'K3s API ready and node Ready' }),
       ...(v.node_labels.length ? [k3sNodeLabels({ node: nodeName, labels: v.node_labels }, { name: 'node labels' })] : []),
+      ...v.extra_manifests.map((src) => copy({ src, dest: `${MANIFESTS_DIR}/${basename(src)}`, mode: '0600' }, { name: `manifest ${basename(src)}` })),
       k3sServerToken,
       ...kubeconfigSteps(v, address),
     ];

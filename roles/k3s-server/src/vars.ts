@@ -7,7 +7,7 @@
  * Pieces shared with the k3s-agent role (version, token, air-gap directory) are exported.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Secret, z } from 'capstan';
 import { K3S_VERSION_PATTERN } from './version.ts';
 
@@ -68,6 +68,11 @@ export const serverVars = z.object({
   cluster_cidr: z.string().default('10.42.0.0/16').describe('pod network (critical: equal on every server)'),
   service_cidr: z.string().default('10.43.0.0/16').describe('service network (critical: equal on every server)'),
   write_kubeconfig_mode: z.string().regex(/^0?[0-7]{3}$/, 'must be octal digits such as "0600"').default('0600').describe('mode of /etc/rancher/k3s/k3s.yaml'),
+  extra_manifests: z.array(z.string().min(1).superRefine((f, ctx) => {
+    if (!/\.(ya?ml|json)$/.test(f)) ctx.addIssue({ code: 'custom', message: `${f}: K3s deploys only .yaml, .yml and .json manifests` });
+    else if (!existsSync(f) || !statSync(f).isFile()) ctx.addIssue({ code: 'custom', message: `manifest ${f} does not exist on the controller` });
+  })).default([]).refine((l) => new Set(l.map((f) => basename(f))).size === l.length, 'two manifests with the same file name would overwrite each other')
+    .describe('controller files copied (0600) into the auto-deploy directory; K3s applies them and re-applies on change'),
   fetch_kubeconfig: z.union([z.literal(false), z.object({ dest: z.string().min(1), context: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default('k3s') })])
     .default({ dest: '~/.kube/k3s.yaml', context: 'k3s' })
     .describe('copy the admin kubeconfig to the controller (0600), server address and context renamed; false: do not'),
