@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { comparePredictions, diffSnapshots, dockerSkipReason, formatDiff, isEmptyDiff, runScenario, startNodes, type NodeSet } from '../../src/testing/index.ts';
@@ -21,9 +21,11 @@ describe('stage 1: k3s-server on one node, installed from an air-gap dir holding
     const nodes = set;
     const airgap = await buildTestDoubleAirgap(join(nodes.workDir, 'airgap-test-double-1'), V1);
     const kubeconfig = join(nodes.workDir, 'kube', 'k3s.yaml');
+    const manifest = join(nodes.workDir, 'team-namespace.yaml');
+    await writeFile(manifest, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n');
     const report = await runScenario({
       playbook: stage1, nodes,
-      extraVars: { airgap_dir: airgap, k3s_version: V1, fetch_kubeconfig: { dest: kubeconfig, context: 'lab' } },
+      extraVars: { airgap_dir: airgap, k3s_version: V1, fetch_kubeconfig: { dest: kubeconfig, context: 'lab' }, extra_manifests: [manifest] },
       verify: async () => {
         const sh = async (script: string) => (await nodes.exec('server1', ['sh', '-c', script])).stdout.trim();
         assert.equal(await sh('stat -c %a /etc/rancher/k3s/config.yaml'), '600');
@@ -34,6 +36,8 @@ describe('stage 1: k3s-server on one node, installed from an air-gap dir holding
         assert.equal(await sh('stat -c %a /etc/systemd/system/k3s.service.env'), '600');
         assert.equal(await sh('ls /var/lib/rancher/k3s/agent/images'), 'k3s-airgap-images-test-double.tar');
         assert.equal(await sh('/usr/local/bin/k3s kubectl get --raw=/readyz'), 'ok');
+        assert.equal(await sh('stat -c %a /var/lib/rancher/k3s/server/manifests/team-namespace.yaml'), '600');
+        assert.equal(await sh('sysctl -n net.ipv4.ip_forward'), '1', 'the prerequisites play enabled forwarding');
         const local = await stat(kubeconfig);
         assert.equal(local.mode & 0o777, 0o600);
         const cfg = parse(await readFile(kubeconfig, 'utf8')) as { 'current-context': string; clusters: { cluster: { server: string } }[] };

@@ -105,6 +105,7 @@ export const k3sServer = defineRole({
       k3sService({ unit: 'k3s' }, { name: 'k3s service enabled and running' }),
       k3sReady({ node: nodeName, version: v.k3s_version, apiserver: true, timeoutS: v.ready_timeout_s }, { name: 'K3s API ready and node Ready' }),
       ...(v.node_labels.length ? [k3sNodeLabels({ node: nodeName, labels: v.node_labels }, { name: 'node labels' })] : []),
+      ...(v.extra_manifests.length ? [file({ path: MANIFESTS_DIR, state: 'directory' }, { name: 'K3s auto-deploy directory' })] : []),
       ...v.extra_manifests.map((src) => copy({ src, dest: `${MANIFESTS_DIR}/${basename(src)}`, mode: '0600' }, { name: `manifest ${basename(src)}` })),
       k3sServerToken,
       ...kubeconfigSteps(v, address),
