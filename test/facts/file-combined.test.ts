@@ -5,13 +5,16 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnector } from '../../src/connectors/local.ts';
 import { HostSession } from '../../src/engine/session.ts';
 import { combinedStatScript, fileStat, splitCombinedStat } from '../../src/facts/file.ts';
 import type { ExecRequest } from '../../src/connectors/connector.ts';
+import { copy, definePlaybook } from '../../src/index.ts';
+import { testInventory } from '../support/inventory.ts';
+import { runWithFakes } from '../support/run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'capstan-stat-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,5 +84,20 @@ describe('file facts gathered together', () => {
     const script = combinedStatScript(['/tmp/$(touch /tmp/pwned)', "/tmp/'; rm -rf /; '"]);
     assert.ok(script.includes("p0='/tmp/$(touch /tmp/pwned)'"));
     assert.ok(script.includes("p1='/tmp/'\\''; rm -rf /; '\\'''"));
+  });
+});
+
+describe('file facts gathered together never hide a change', () => {
+  it('a path read in the first batch with the others is read again after a step wrote it', async () => {
+    const a = join(dir, 'changed-later.conf');
+    const b = join(dir, 'left-alone.conf');
+    writeFileSync(a, 'v1\n');
+    writeFileSync(b, 'same\n');
+    const steps = [copy({ dest: a, content: 'v2\n' }), copy({ dest: b, content: 'same\n' }), copy({ dest: a, content: 'v2\n' }, { name: 'a again' })];
+    const r = await runWithFakes(definePlaybook({ plays: [{ name: 'p', hosts: 'all', gatherFacts: false, steps }] }), testInventory({ all: ['h'] }));
+    const scripts = r.fakes.get('h')?.scripts ?? [];
+    assert.deepEqual(r.stepEvents('h').map((e) => e.result.status), ['changed', 'ok', 'ok']);
+    assert.equal(readFileSync(a, 'utf8'), 'v2\n');
+    assert.equal(scripts[0]?.match(/stat -c/g)?.length, 1, 'the first batch read both paths with one stat');
   });
 });
