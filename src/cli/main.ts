@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .option('verbose', { alias: 'v', type: 'count', describe: '-v outputs, -vvv diagnostics on stderr' })
     .option('log-file', { type: 'string', describe: 'write diagnostics (JSON lines) to this file' })
-    .middleware((a) => void createLogger({ verbosity: Number(a.verbose ?? 0), ...(a['log-file'] ? { file: String(a['log-file']) } : {}) }))
+    .middleware(async (a) => { await createLogger({ verbosity: Number(a.verbose ?? 0), ...(a['log-file'] ? { file: String(a['log-file']) } : {}) }); })
     .command('run <playbook>', 'run a playbook', (y) => ssh(common(y.positional('playbook', { type: 'string', demandOption: true })))
       .option('check', { alias: 'C', type: 'boolean', default: false, describe: 'report what would change; change nothing' })
       .option('diff', { alias: 'D', type: 'boolean', default: false, describe: 'show file differences (secrets masked)' })

@@ -17,6 +17,7 @@ import { redact } from '../commands/secret.ts';
 import { quote } from '../commands/quote.ts';
 import { buildBatch, parseBatch, type BatchSection, type SectionOutput } from './batch.ts';
 import { FactStore } from './fact-store.ts';
+import { log } from '../log/logger.ts';
 
 export const LOCK_PATH = '/tmp/capstan.lock';
 const LOCK_BUSY = 75;
@@ -85,6 +86,7 @@ export class HostSession {
     if (!this.opened) await this.connector.connect();
     const { script, marker } = buildBatch(sections);
     const res = await this.connector.exec({ script, become, display: `gather ${missing.length} facts` });
+    log().debug('gather', { host: this.host, facts: missing.length, sections: sections.length, exitCode: res.exitCode, durationMs: res.durationMs });
     const out = parseBatch(res.stdout, marker, sections);
     if (!this.opened) this.finishOpening(out, become, res);
     for (const [name, group] of groups) splitCombined(this.host, name, group, out.get(`facts:${name}`), out);
@@ -98,7 +100,9 @@ export class HostSession {
 
   async exec(req: ExecRequest): Promise<ExecResult> {
     if (!this.opened) await this.gather([], req.become);
-    return this.connector.exec(req);
+    const r = await this.connector.exec(req);
+    log().debug('exec', { host: this.host, command: req.display ?? req.script.split('\n')[0], exitCode: r.exitCode, durationMs: r.durationMs, ...(r.exitCode !== 0 ? { stderr: r.stderr.slice(0, 2000) } : {}) });
+    return r;
   }
 
   /** Releases the lock and removes the temp directory: one round trip. */

@@ -23,7 +23,7 @@ describe('a secret never leaves through argv, events, diffs, output or logs', ()
   it('at maximum verbosity, with --diff, in check and apply, the canary appears zero times', async () => {
     const secret = new Secret(CANARY, 'canary token');
     const logFile = join(dir, 'diag.log');
-    createLogger({ verbosity: 3, file: logFile });
+    await createLogger({ verbosity: 3, file: logFile });
     const pb = definePlaybook({ plays: [{ name: 'secrets', hosts: 'all', gatherFacts: false, steps: [
       copy({ dest: `${dir}/token`, content: secret, mode: '0600' }, { name: 'token file' }),
       shell({ script: `cat > ${dir}/from-stdin`, stdin: secret, creates: `${dir}/from-stdin` }, { name: 'token through stdin' }),
