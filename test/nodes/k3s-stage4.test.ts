@@ -137,6 +137,33 @@ describe('stage 4: SQLite to embedded etcd, three servers, HAProxy (K3s TEST DOU
     for (const phase of [check, apply, again, checkAgain]) assert.ok(!JSON.stringify(phase.events).includes(password), 'the token never appears in events');
   });
 
+  it('snapshot_copy: a later run only installs the copy timer on each server; the service copies snapshots and the token to the backup host', async () => {
+    assert.ok(set);
+    const nodes = set;
+    const lb = nodes.node('loadbalancer1').address;
+    const user = await sh('loadbalancer1', 'useradd -m k3scopy && usermod -p "*" k3scopy && mkdir -p /srv/k3s-snapshots /home/k3scopy/.ssh && chown k3scopy /srv/k3s-snapshots && chmod 0700 /home/k3scopy/.ssh');
+    assert.equal(user.exitCode, 0, user.stderr);
+    for (const h of ['server1', 'server2', 'server3']) {
+      const key = await sh(h, `mkdir -p -m 0700 /root/.ssh && ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/k3s_backup && ssh-keyscan -t ed25519 ${lb} >> /root/.ssh/known_hosts 2>/dev/null && cat /root/.ssh/k3s_backup.pub`);
+      assert.equal(key.exitCode, 0, key.stderr);
+      const auth = await nodes.exec('loadbalancer1', ['sh', '-c', 'cat >> /home/k3scopy/.ssh/authorized_keys && chown -R k3scopy /home/k3scopy/.ssh'], { stdin: key.stdout });
+      assert.equal(auth.exitCode, 0, auth.stderr);
+    }
+    const v = { ...vars, fetch_kubeconfig: false, fetch_backup_to: join(nodes.workDir, 'backups'), snapshot_copy: { target: `k3scopy@${lb}:/srv/k3s-snapshots`, identity_file: '/root/.ssh/k3s_backup' } };
+    const r = await run(nodes, stage4, v);
+    assert.equal(r.recap.exitCode, 0, failures(r));
+    const expected = ['server1', 'server2', 'server3'].flatMap((h) => ['snapshot copy script', 'snapshot copy service', 'snapshot copy timer', 'snapshot copy timer enabled and running'].map((s) => `${h}: ${s}`));
+    assert.deepEqual(changed(r).sort(), expected.sort());
+    assert.equal((await sh('server2', 'systemctl is-active k3s-etcd-snapshot-copy.timer')).stdout.trim(), 'active');
+    const copy = await sh('server1', 'systemctl start k3s-etcd-snapshot-copy.service; rc=$?; journalctl -u k3s-etcd-snapshot-copy.service -o cat --no-pager | tail -n 5; exit $rc');
+    assert.equal(copy.exitCode, 0, copy.stdout);
+    const copied = (await sh('loadbalancer1', 'ls /srv/k3s-snapshots/server1')).stdout;
+    assert.match(copied, /^token$/m);
+    assert.match(copied, /^post-migration-server1-\d+$/m);
+    assert.equal((await sh('loadbalancer1', 'cat /srv/k3s-snapshots/server1/token')).stdout, (await sh('server1', 'cat /var/lib/rancher/k3s/server/token')).stdout);
+    assert.deepEqual(changed(await run(nodes, stage4, v)), [], 'and again: zero changes');
+  });
+
   it('restore-etcd with confirm_restore=yes brings back the post-migration snapshot on all three servers', async () => {
     assert.ok(set);
     const before = await inventoryOf('server1');
