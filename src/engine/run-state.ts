@@ -1,7 +1,7 @@
 /**
  * The state of one run: hosts, their sessions and tallies, and the event sink.
  *
- *   const state = new RunState(inventory, options, emit);
+ *   const state = new RunState(inventory, options, emit, new Set(prepared.allHosts));   // these hosts take the run lock
  *   const s = state.session('web1');     // lazily created; one connection per host per run
  *   state.markUnreachable('web1', err);
  */
@@ -56,6 +56,12 @@ export class RunState {
     readonly inventory: InventoryView,
     readonly options: EngineOptions,
     private readonly sink: (e: RunEvent) => void,
+    /**
+     * The hosts the plays configure. Only they take the run lock: a host reached only by
+     * delegation (the controller that receives a kubeconfig or a backup) serves the locked
+     * host's steps, and several runs may delegate to it at once (their writes are atomic).
+     */
+    private readonly lockedHosts: ReadonlySet<string> = new Set(),
   ) {
     this.runId = options.runId ?? randomUUID();
   }
@@ -86,7 +92,8 @@ export class RunState {
     const h = this.host(name);
     if (!h.session) {
       const make = (): Connector => this.options.connectorFactory(this.connection(name));
-      h.session = new HostSession(name, make(), { runId: this.runId, lockStaleMs: this.options.lockStaleMs, noLock: this.options.noLock }, make);
+      const noLock = this.options.noLock === true || !this.lockedHosts.has(name);
+      h.session = new HostSession(name, make(), { runId: this.runId, lockStaleMs: this.options.lockStaleMs, noLock }, make);
     }
     return h.session;
   }

@@ -26,7 +26,7 @@ export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<Engin
 
 export async function runPlaybook(pb: Playbook, inv: InventoryView, options: EngineOptions, listener: EventListener): Promise<Recap> {
   const prepared = preparePlaybook(pb, inv, options);
-  const state = new RunState(inv, options, listener);
+  const state = new RunState(inv, options, listener, new Set(prepared.allHosts));
   const started = Date.now();
   for (const w of inv.warnings) state.emit({ type: 'warning', message: w });
   state.emit({

@@ -70,6 +70,11 @@ export class HostSession {
     this.facts.invalidate();
   }
 
+  /** Whether this session takes the host's run lock. */
+  get takesLock(): boolean {
+    return !this.options.noLock;
+  }
+
   /** The private 0700 temp directory of this run on the host (after the first batch). */
   get tempDir(): string | undefined {
     return this.tmpDir;

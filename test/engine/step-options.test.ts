@@ -10,6 +10,8 @@ import { shell, command } from '../../src/modules/command.ts';
 import { copy } from '../../src/modules/copy.ts';
 import { testInventory } from '../support/inventory.ts';
 import { runWithFakes } from '../support/run.ts';
+import { FakeConnector } from '../support/fake-connector.ts';
+import { RunState } from '../../src/engine/run-state.ts';
 
 const one = (steps: Step[], extra = {}) => definePlaybook({ plays: [{ name: `p${Math.random()}`, hosts: 'all', gatherFacts: false, steps, ...extra }] });
 
@@ -105,5 +107,17 @@ describe('step options', () => {
     const ev = r.stepEvents('n1')[1];
     assert.equal(ev?.result.status, 'skipped');
     assert.match(ev?.result.uncertain ?? '', /known only after apply/);
+  });
+});
+
+describe('the run lock', () => {
+  it('is taken on the hosts the plays configure, not on a host only reached by delegation', () => {
+    const inv = testInventory({ web: ['w1'], ctl: ['ctl'] });
+    const options = { check: false, diff: false, forks: 1, tags: [], skipTags: [], extraVars: {}, playbookId: 't', connectorFactory: (h: { name: string }) => new FakeConnector(h.name) };
+    const state = new RunState(inv, options as never, () => undefined, new Set(['w1']));
+    assert.equal(state.session('w1').takesLock, true);
+    assert.equal(state.session('ctl').takesLock, false);
+    const unlocked = new RunState(inv, { ...options, noLock: true } as never, () => undefined, new Set(['w1']));
+    assert.equal(unlocked.session('w1').takesLock, false);
   });
 });
