@@ -47,16 +47,28 @@ describe('stage 4 faults: an interrupted run and a server lost while joining (K3
   const k = (host: string, ...args: string[]) => set!.exec(host, ['/usr/local/bin/k3s', 'kubectl', ...args]);
   const members = async () => (await k('server1', 'get', 'nodes', '-l', 'node-role.kubernetes.io/etcd=true', '-o', 'name')).stdout.trim().split('\n');
 
-  it('SIGINT while server2 joins: only server2 is touched, server3 not at all; the next run starts from the gates and resumes', async () => {
+  it('SIGINT after the backup, then while server2 joins: only the current server is touched; each next run starts from the gates and resumes', async () => {
     set = await startNodes({ groups: { server: 3 }, withPython: true });
     const vars = { airgap_dir: await buildTestDoubleAirgap(join(set.workDir, 'airgap-test-double'), V1), k3s_version: V1, fetch_kubeconfig: false, fetch_backup_to: join(set.workDir, 'backups') };
     assert.equal((await run(set, stage1, vars, { limit: 'server1' })).recap.exitCode, 0);
+    const sh = (host: string, script: string) => set!.exec(host, ['sh', '-c', script]);
+
+    // interrupted right after the backup stopped k3s on server1: nothing else was touched
+    const early = new AbortController();
+    const r0 = await run(set, migrateAndJoin, vars, { signal: early.signal, on: (s) => { if (s.host === 'server1' && s.step.startsWith('pre-migration backup')) early.abort(); } });
+    assert.equal(r0.recap.exitCode, 130);
+    assert.equal((await sh('server1', 'systemctl is-active k3s; ls /var/lib/rancher/k3s/server/db; test -f /var/lib/rancher/k3s-premigration/SHA256SUMS && echo backup')).stdout, 'inactive\nstate.db\nbackup\n');
+    for (const h of ['server2', 'server3']) assert.equal((await sh(h, 'test -e /usr/local/bin/k3s && echo installed || echo absent')).stdout.trim(), 'absent');
+
+    // the next run starts k3s again for the inventory, converts, and is interrupted while server2 joins
     const stop = new AbortController();
     const r = await run(set, migrateAndJoin, vars, { signal: stop.signal, on: (s) => { if (s.host === 'server2' && s.step === 'K3s config.yaml') stop.abort(); } });
     assert.equal(r.recap.exitCode, 130);
     assert.equal(r.recap.interrupted, true);
+    assert.equal(r.steps.find((s) => s.host === 'server1' && s.step === 'object inventory before the migration')?.result.status, 'changed', 'k3s was started to take the inventory');
+    assert.equal(r.steps.find((s) => s.host === 'server1' && s.step === 'verify the conversion (or roll back to SQLite)')?.result.status, 'ok');
     assert.ok(!r.steps.some((s) => s.host === 'server3' && s.play === 'join'), 'server3 was never reached in the join play');
-    assert.equal((await set.exec('server3', ['sh', '-c', 'test -e /usr/local/bin/k3s && echo installed || echo absent'])).stdout.trim(), 'absent');
+    assert.equal((await sh('server3', 'test -e /usr/local/bin/k3s && echo installed || echo absent')).stdout.trim(), 'absent');
     assert.deepEqual(await members(), ['node/server1'], 'server1 is converted and the only member');
 
     let killed = false;

@@ -60,7 +60,7 @@ export const etcdMigrate = defineRole({
     }, { name: 'gate probe: datastore, version, disk, etcd ports' }));
     if (ctx.host !== c.first) return [probe];
     const sv = clusterServerVars(v, c, c.first);
-    const inventory = etcdInventory({ backupDir: v.backup_dir }, { name: 'object inventory before the migration' });
+    const inventory = etcdInventory({ backupDir: v.backup_dir, timeoutS: v.convert_timeout_s }, { name: 'object inventory before the migration' });
     const convert = convertStep(v, c);
     const steps: Step[] = [
       probe,
