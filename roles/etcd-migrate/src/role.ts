@@ -53,7 +53,7 @@ export const etcdMigrate = defineRole({
   steps: (v, ctx) => {
     const c = clusterOf(v, ctx);
     const peers = (h: string) => c.servers.filter((s) => s !== h).map(c.address);
-    const probe = shared(`etcd probe ${v.backup_dir} ${c.servers.join(',')}`, () => etcdProbe({
+    const probe = shared(`etcd probe ${v.backup_dir} ${c.servers.map((h) => `${h}=${c.address(h)}`).join(',')}`, () => etcdProbe({
       host: deferred((x: StepContext) => x.host, 'host'),
       backupDir: v.backup_dir,
       peers: deferred((x: StepContext) => peers(x.host), 'peer addresses'),
