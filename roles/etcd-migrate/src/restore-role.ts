@@ -14,7 +14,8 @@ import { etcdClusterReset, etcdMoveDbAside } from './modules/restore.ts';
 
 export const restoreVars = z.object({
   confirm_restore: z.literal('yes', { error: 'confirm_restore must be "yes": a restore replaces the whole cluster state with the snapshot (pass -e confirm_restore=yes)' }),
-  snapshot: z.string().min(1, 'snapshot must name a snapshot file (k3s etcd-snapshot ls) or an absolute path')
+  snapshot: z.string({ error: 'snapshot is required: the name of a snapshot file (`k3s etcd-snapshot ls` on a server) or an absolute path (pass -e snapshot=<name>)' })
+    .min(1, 'snapshot must name a snapshot file (k3s etcd-snapshot ls) or an absolute path')
     .refine((s) => !/[\0\r\n]/.test(s) && !s.split('/').includes('..'), 'snapshot must be one line without ".."')
     .describe('snapshot name in the snapshot directory, or an absolute path on the first server'),
   snapshot_dir: z.string().startsWith('/').default(SNAPSHOT_DIR).describe('snapshot directory (etcd-snapshot-dir)'),
