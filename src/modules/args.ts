@@ -27,12 +27,23 @@ export const accountName = z
 /** Environment for a command: names checked, values plain strings. */
 export const envVars = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid environment variable name'), z.string());
 
-/** Options shared by the modules that write a whole file (copy, template). */
-export const fileWriteFields = {
+/** Owner, group, backup and validation: every module that writes a file on the host takes them. */
+const writtenFileFields = {
   owner: accountName.optional(),
   group: accountName.optional(),
   backup: z.boolean().default(false),
   validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
+};
+
+/** Options shared by the modules that write a whole file (copy, template). */
+export const fileWriteFields = {
+  ...writtenFileFields,
   /** Treat the content as secret even without a Secret in it. */
   secret: z.boolean().default(false),
+};
+
+/** Options shared by the modules that edit a file in place (lineinfile, blockinfile, replace). */
+export const fileEditFields = {
+  mode: fileMode.optional(),
+  ...writtenFileFields,
 };

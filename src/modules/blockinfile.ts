@@ -18,7 +18,7 @@
  * never guessed at. A missing file is an error unless `create` is set.
  */
 import { z } from 'zod';
-import { accountName, fileMode, remotePath } from './args.ts';
+import { fileEditFields, remotePath } from './args.ts';
 import { anchorArg, fileEol, joinLines, lastIndex, oneLine, splitLines, terminateLast, type Anchor, type Line } from './template/lines.ts';
 import { defineTextEdit, type EditResult } from './template/text-file.ts';
 
@@ -33,11 +33,7 @@ export const blockinfileArgs = z
     insertafter: anchorArg.optional(),
     insertbefore: anchorArg.optional(),
     create: z.boolean().default(false),
-    mode: fileMode.optional(),
-    owner: accountName.optional(),
-    group: accountName.optional(),
-    validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
-    backup: z.boolean().default(false),
+    ...fileEditFields,
   })
   .strict()
   .refine((a) => a.insertafter === undefined || a.insertbefore === undefined, { message: 'give insertafter or insertbefore, not both', path: ['insertbefore'] })

@@ -17,7 +17,7 @@
  * added at its end.
  */
 import { z } from 'zod';
-import { accountName, fileMode, remotePath } from './args.ts';
+import { fileEditFields, remotePath } from './args.ts';
 import { anchorArg, expandMatch, fileEol, joinLines, oneLine, regexpArg, splitLines, type Anchor, type Line } from './template/lines.ts';
 import { defineTextEdit, type EditResult } from './template/text-file.ts';
 
@@ -32,11 +32,7 @@ export const lineinfileArgs = z
     create: z.boolean().default(false),
     backrefs: z.boolean().default(false),
     firstMatch: z.boolean().default(false),
-    mode: fileMode.optional(),
-    owner: accountName.optional(),
-    group: accountName.optional(),
-    validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
-    backup: z.boolean().default(false),
+    ...fileEditFields,
   })
   .strict()
   .refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'state present needs line', path: ['line'] })

@@ -12,7 +12,7 @@
  * still matches `regexp` is fine: a second run finds nothing different to write.
  */
 import { z } from 'zod';
-import { accountName, fileMode, remotePath } from './args.ts';
+import { fileEditFields, remotePath } from './args.ts';
 import { regexpArg, withFlags } from './template/lines.ts';
 import { defineTextEdit, type EditResult } from './template/text-file.ts';
 
@@ -23,11 +23,7 @@ export const replaceArgs = z
     replace: z.string().default(''),
     after: regexpArg.optional(),
     before: regexpArg.optional(),
-    mode: fileMode.optional(),
-    owner: accountName.optional(),
-    group: accountName.optional(),
-    validate: z.string().includes('%s', { message: 'validate must contain %s (the temp file path)' }).optional(),
-    backup: z.boolean().default(false),
+    ...fileEditFields,
   })
   .strict();
 
