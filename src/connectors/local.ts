@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { quote } from '../commands/quote.ts';
 import { CommandError, ConfigError } from '../errors.ts';
@@ -95,11 +96,13 @@ export class LocalConnector implements Connector {
   async fetchFile(remotePath: string, localPath: string, become?: Become): Promise<void> {
     const started = performance.now();
     const launch = this.#launch(`cat -- ${quote(remotePath)}`, become);
-    const stdout = launch.child.stdout;
-    if (!stdout) throw new Error('no stdout');
+    if (!launch.child.stdout) throw new Error('no stdout');
+    // Read from the start: when a child exits before anyone reads its stdout, Node drains
+    // and drops what it wrote (a fast `cat` would otherwise leave an empty file now and then).
+    const body = launch.child.stdout.pipe(new PassThrough());
     const ok = await launch.started;
     launch.child.stdin?.end();
-    await writeLocalFileAtomic(localPath, stdout, async () => {
+    await writeLocalFileAtomic(localPath, body, async () => {
       const { code } = await exited(launch.child);
       this.stats.roundTrips++;
       const stderr = ok ? Buffer.concat(launch.stderr).toString('utf8') : this.#refusal(become, launch);

@@ -75,6 +75,11 @@ describe('local connector', () => {
     writeFileSync(join(dir, 'src'), 'payload');
     await c.fetchFile(join(dir, 'src'), join(dir, 'out', 'dst'));
     assert.equal(readFileSync(join(dir, 'out', 'dst'), 'utf8'), 'payload');
+    // A child that exits before its output is read must not lose it (this once failed 1 in 50).
+    for (let i = 0; i < 200; i++) {
+      await c.fetchFile(join(dir, 'src'), join(dir, 'out', `again-${i}`));
+      assert.equal(readFileSync(join(dir, 'out', `again-${i}`), 'utf8'), 'payload', `fetch ${i}`);
+    }
     await assert.rejects(c.fetchFile(join(dir, 'nope'), join(dir, 'out', 'dst')), /No such file/);
     assert.equal(readFileSync(join(dir, 'out', 'dst'), 'utf8'), 'payload');
     rmSync(dir, { recursive: true, force: true });
