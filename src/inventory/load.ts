@@ -24,12 +24,16 @@ import { readDefinition } from './ts-inventory.ts';
 import type { Inventory, InventoryWarning, VarMap, VarsDir } from './types.ts';
 import { IMPLICIT_HOSTS, readVarsDir } from './vars-files.ts';
 import { readYamlInventory } from './yaml-inventory.ts';
+import { NO_VAULT_PASSWORD_HINT, type VaultKeyring } from '../vault/keyring.ts';
+import { isVaultText } from '../vault/format.ts';
 
 export interface LoadOptions {
   /** The playbook's directory: its group_vars/ and host_vars/ apply above the inventory's (see vars.ts). */
   playbookDir?: string;
   /** Base for relative paths (default: the current directory). */
   cwd?: string;
+  /** Vault passwords for encrypted inventories, variable files and `!vault` values. */
+  vault?: VaultKeyring;
 }
 
 const YAML_EXTS = new Set(['.yml', '.yaml', '.json']);
@@ -54,12 +58,12 @@ export async function loadInventory(paths: string | readonly string[], opts: Loa
     }
     sources.push(abs);
     if (!info) b.problem(`inventory not found: ${p}`, { file: abs });
-    else if (info.isDirectory()) await readDirectory(abs, b);
-    else await readSource(abs, b);
+    else if (info.isDirectory()) await readDirectory(abs, b, opts.vault);
+    else await readSource(abs, b, opts.vault);
     if (info) varsDirs.push(info.isDirectory() ? abs : dirname(abs));
   }
   const { hosts, groups, warnings } = b.finish();
-  const partial: Inventory = { sources, hosts, groups, inventoryVarsDirs: [], warnings: [] };
+  const partial: Inventory = { sources, hosts, groups, inventoryVarsDirs: [], warnings: [], ...(opts.vault ? { vault: opts.vault } : {}) };
   const inventoryVarsDirs = await readVarsDirs([...new Set(varsDirs)], partial, warnings);
   const inv: Inventory = { ...partial, inventoryVarsDirs, warnings };
   return opts.playbookDir === undefined ? finalize(inv) : withPlaybookDir(finalize(inv), resolve(cwd, opts.playbookDir));
@@ -79,7 +83,7 @@ async function readVarsDirs(dirs: string[], inv: Inventory, warnings: InventoryW
   const out: VarsDir[] = [];
   const problems = [];
   for (const dir of dirs) {
-    const r = await readVarsDir(dir, known);
+    const r = await readVarsDir(dir, known, inv.vault);
     out.push(r.varsDir);
     problems.push(...r.problems);
     warnings.push(...r.warnings);
@@ -109,24 +113,32 @@ function finalize(inv: Inventory, extra: InventoryWarning[] = []): Inventory {
   return { ...inv, warnings: Object.freeze(warnings) };
 }
 
-async function readDirectory(dir: string, b: InventoryBuilder): Promise<void> {
+async function readDirectory(dir: string, b: InventoryBuilder, vault: VaultKeyring | undefined): Promise<void> {
   const names = (await readdir(dir)).filter((n) => !IGNORED_IN_DIR.test(n)).sort();
   for (const name of names) {
     const path = join(dir, name);
     const info = await stat(path);
-    if (info.isDirectory()) await readDirectory(path, b);
-    else await readSource(path, b);
+    if (info.isDirectory()) await readDirectory(path, b, vault);
+    else await readSource(path, b, vault);
   }
 }
 
-async function readSource(file: string, b: InventoryBuilder): Promise<void> {
+/**
+ * One inventory file. A whole inventory encrypted with Ansible Vault is opened first and then
+ * read as what it holds (INI or YAML), with the usual rules for secret-looking variables.
+ */
+async function readSource(file: string, b: InventoryBuilder, vault: VaultKeyring | undefined): Promise<void> {
   const ext = extname(file).toLowerCase();
   try {
     if (CODE_EXTS.has(ext)) return readDefinition(await importDefinition(file), file, b);
-    const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
-    if (YAML_EXTS.has(ext)) return readYamlInventory(text, file, b);
+    let text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+    if (isVaultText(text)) {
+      if (!vault) throw new ConfigError('this inventory is vault-encrypted, and no vault password was given', { file, line: 1, col: 1, hint: NO_VAULT_PASSWORD_HINT });
+      text = vault.open(text, { file, line: 1, col: 1 });
+    }
+    if (YAML_EXTS.has(ext)) return readYamlInventory(text, file, b, vault);
     if (ext === '.ini' || !looksLikeYaml(text, file)) return readIniInventory(text, file, b);
-    return readYamlInventory(text, file, b);
+    return readYamlInventory(text, file, b, vault);
   } catch (e) {
     if (e instanceof ConfigError) b.problems.push(...e.problems);
     else throw e;

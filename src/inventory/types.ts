@@ -8,6 +8,7 @@
  * Every variable assignment keeps where it came from (`VarDef.origin`), so merged host
  * variables can say which layer set a value and which one won (see vars.ts).
  */
+import type { VaultKeyring } from '../vault/keyring.ts';
 
 /** Where an assignment was written: file, 1-based line and column, and the key path inside it. */
 export interface VarOrigin {
@@ -92,4 +93,6 @@ export interface Inventory {
   /** `group_vars`/`host_vars` beside the playbook, once known. */
   readonly playbookVarsDir?: VarsDir;
   readonly warnings: readonly InventoryWarning[];
+  /** The vault passwords it was read with: group_vars/ and host_vars/ found later (beside the playbook) use them too. */
+  readonly vault?: VaultKeyring;
 }

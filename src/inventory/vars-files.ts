@@ -7,7 +7,7 @@
  *   varsDir.groups.get('web');   // [{ file: 'inventory/group_vars/web/10-base.yml', vars }, ...]
  *
  * Files are YAML 1.2 with the same limits as inventories (yaml-safe.ts). Vault-encrypted
- * files are refused with a clear error.
+ * files and `!vault` values are opened with the run's vault passwords; their values are Secrets.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -18,6 +18,7 @@ import type { InventoryWarning, VarMap, VarsDir, VarsFile } from './types.ts';
 import { assign, varDef } from './values.ts';
 import { formatKeyPath, loadYaml, pathId } from './yaml-safe.ts';
 import { isRecord } from './yaml-inventory.ts';
+import type { VaultKeyring } from '../vault/keyring.ts';
 
 const EXTENSIONS = ['', '.yml', '.yaml', '.json'];
 /** Names Ansible gives an implicit localhost: callers add them to the known hosts so their host_vars are read. */
@@ -36,7 +37,7 @@ export interface KnownNames {
 }
 
 /** Loads the group_vars/host_vars entries under `dir` that apply to known groups and hosts (missing directories are fine). */
-export async function readVarsDir(dir: string, known: KnownNames): Promise<VarsDirResult> {
+export async function readVarsDir(dir: string, known: KnownNames, vault?: VaultKeyring): Promise<VarsDirResult> {
   const out: VarsDirResult = { varsDir: { dir, groups: new Map(), hosts: new Map() }, problems: [], warnings: [] };
   for (const kind of ['group', 'host'] as const) {
     const base = join(dir, `${kind}_vars`);
@@ -55,7 +56,7 @@ export async function readVarsDir(dir: string, known: KnownNames): Promise<VarsD
       }
       const files: VarsFile[] = [];
       for (const file of paths) {
-        const loaded = await readVarsFile(file, { [kind]: name }, out);
+        const loaded = await readVarsFile(file, { [kind]: name }, out, vault);
         if (loaded) files.push(loaded);
       }
       target.set(name, files);
@@ -101,15 +102,11 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-async function readVarsFile(file: string, scope: { group?: string; host?: string }, out: VarsDirResult): Promise<VarsFile | undefined> {
+async function readVarsFile(file: string, scope: { group?: string; host?: string }, out: VarsDirResult, vault: VaultKeyring | undefined): Promise<VarsFile | undefined> {
   const text = await readFile(file, 'utf8');
-  if (text.startsWith('$ANSIBLE_VAULT')) {
-    out.problems.push({ message: 'vault-encrypted variable files are not supported', file, line: 1, col: 1, hint: 'decrypt it, and pass secrets through the environment or an extra vars file kept out of version control' });
-    return undefined;
-  }
   let doc;
   try {
-    doc = loadYaml(text, file);
+    doc = loadYaml(text, file, vault ? { vault } : {});
   } catch (e) {
     if (e instanceof ConfigError) out.problems.push(...e.problems);
     else throw e;

@@ -15,6 +15,7 @@
  * the file:line:col and key path of each.
  */
 import { formatKeyPath, loadYaml, pathId } from './yaml-safe.ts';
+import type { VaultKeyring } from '../vault/keyring.ts';
 import type { LoadedYaml, PathKey } from './yaml-safe.ts';
 import type { InventoryBuilder } from './builder.ts';
 import type { VarOrigin } from './types.ts';
@@ -30,8 +31,8 @@ interface Ctx {
 }
 
 /** Reads a YAML/JSON inventory into the builder. Syntax problems throw; structure problems are collected. */
-export function readYamlInventory(text: string, file: string, b: InventoryBuilder): void {
-  const doc = loadYaml(text, file);
+export function readYamlInventory(text: string, file: string, b: InventoryBuilder, vault?: VaultKeyring): void {
+  const doc = loadYaml(text, file, vault ? { vault } : {});
   const ctx: Ctx = { file, doc, b };
   const data = doc.value;
   if (data === null || data === undefined) return b.problem('the inventory file is empty', { file, line: 1, col: 1 });

@@ -10,10 +10,14 @@
  *
  * Every problem names file:line:col and the key path; all problems of a file are reported together.
  */
+import { basename } from 'node:path';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node, Scalar } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
+import { NO_VAULT_PASSWORD_HINT, type VaultKeyring } from '../vault/keyring.ts';
+import { isVaultText } from '../vault/format.ts';
+import { asSecrets, sealVaultValues, VaultPlaintext } from '../vault/values.ts';
 
 export type PathKey = string | number;
 
@@ -28,6 +32,8 @@ export interface LoadedYaml {
 export interface YamlLimits {
   /** Alias expansions allowed, weighted by the size of what they point at (default 100). */
   maxAliases?: number;
+  /** Vault passwords: a vault-encrypted file or `!vault` value is opened with them, its text becoming Secrets. */
+  vault?: VaultKeyring;
 }
 
 /** YAML 1.1 booleans that YAML 1.2 reads as strings (`true`/`false` mean the same in both). */
@@ -53,11 +59,22 @@ interface WalkState {
   problems: ConfigProblem[];
   locations: Map<string, { line: number; col: number }>;
   unsafe: Set<string>;
+  vault: VaultKeyring | undefined;
   firstAlias?: { line: number; col: number; keyPath: string };
 }
 
-/** Parses one YAML document; throws a ConfigError listing every problem found. */
+/**
+ * Parses one YAML document; throws a ConfigError listing every problem found. A whole file
+ * encrypted with Ansible Vault is opened with `limits.vault`, and every text value in it is a Secret.
+ */
 export function loadYaml(text: string, file: string, limits: YamlLimits = {}): LoadedYaml {
+  if (!isVaultText(text)) return loadPlainYaml(text, file, limits);
+  if (!limits.vault) throw new ConfigError('this file is vault-encrypted, and no vault password was given', { file, line: 1, col: 1, hint: NO_VAULT_PASSWORD_HINT });
+  const doc = loadPlainYaml(limits.vault.open(text, { file, line: 1, col: 1 }), `${file} (decrypted)`, limits);
+  return { ...doc, value: asSecrets(doc.value, basename(file)) };
+}
+
+function loadPlainYaml(text: string, file: string, limits: YamlLimits): LoadedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.2',
@@ -70,7 +87,7 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = {}): L
       { tag: '!vault', resolve: (s: string) => s },
     ],
   });
-  const state: WalkState = { file, lines, problems: [], locations: new Map(), unsafe: new Set() };
+  const state: WalkState = { file, lines, problems: [], locations: new Map(), unsafe: new Set(), vault: limits.vault };
   for (const e of [...doc.errors, ...doc.warnings]) {
     const at = pos(state, e.pos[0]);
     const keyPath = formatKeyPath(keyPathAt(doc, e.pos[0]));
@@ -78,7 +95,7 @@ export function loadYaml(text: string, file: string, limits: YamlLimits = {}): L
   }
   if (doc.contents) walk(doc.contents, [], state);
   if (state.problems.length > 0) throw ConfigError.of(state.problems);
-  const value = toValue(doc, limits, state);
+  const value = sealVaultValues(toValue(doc, limits, state));
   return {
     value,
     unsafe: state.unsafe,
@@ -167,14 +184,25 @@ function walkMap(items: readonly unknown[], path: PathKey[], state: WalkState): 
 
 function checkTag(node: Node, path: PathKey[], state: WalkState): void {
   if (node.tag === '!unsafe') state.unsafe.add(pathId(path));
-  if (node.tag === '!vault') {
-    state.problems.push({
-      message: 'vault-encrypted values are not supported',
-      file: state.file,
-      ...pos(state, node.range?.[0]),
-      keyPath: formatKeyPath(path) || undefined,
-      hint: 'decrypt the value and pass it as a secret (environment variable or extra vars file) instead',
-    });
+  if (node.tag === '!vault') openVaultValue(node, path, state);
+}
+
+/** Decrypts a `!vault` scalar in place; the value becomes a Secret once the tree is built. */
+function openVaultValue(node: Node, path: PathKey[], state: WalkState): void {
+  const at = { file: state.file, ...pos(state, node.range?.[0]), keyPath: formatKeyPath(path) || undefined };
+  if (!isScalar(node) || typeof node.value !== 'string') {
+    state.problems.push({ ...at, message: '!vault must tag the encrypted text (a block scalar: `!vault |`)', hint: 'make the value with `ansible-vault encrypt_string`' });
+    return;
+  }
+  if (!state.vault) {
+    state.problems.push({ ...at, message: 'this value is vault-encrypted, and no vault password was given', hint: NO_VAULT_PASSWORD_HINT });
+    return;
+  }
+  try {
+    node.value = new VaultPlaintext(state.vault.open(node.value, at), formatKeyPath(path) || 'vault value');
+  } catch (e) {
+    if (e instanceof ConfigError) state.problems.push(...e.problems);
+    else throw e;
   }
 }
 

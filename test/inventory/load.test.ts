@@ -40,7 +40,7 @@ describe('bad inventories are rejected with file:line:col', () => {
     ['bad/version.yml', 3, 18, /unquoted 1\.10 is read as the number 1\.1/, 'all.vars.app_version'],
     ['bad/yes-no.yml', 5, 16, /unquoted yes is the string "yes" in YAML 1\.2/, 'all.hosts.web1.use_tls'],
     ['bad/alias-bomb.yml', 2, 8, /aliases expand too far/, 'b[0]'],
-    ['bad/vault.yml', 3, 25, /vault-encrypted values are not supported/, 'all.vars.db_password'],
+    ['bad/vault.yml', 3, 25, /this value is vault-encrypted, and no vault password was given/, 'all.vars.db_password'],
     ['bad/multi-doc.yml', 4, 1, /one document/],
     ['bad/unknown-key.yml', 4, 7, /unknown key "host" in group "web"/, 'all.children.web.host'],
     ['bad/loop.yml', 5, 9, /creates a loop/, 'all.children.a.children.b'],
