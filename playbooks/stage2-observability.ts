@@ -7,7 +7,8 @@
  *   capstan run playbooks/stage2-observability.ts -i inventory/k3s/hosts.yml
  *
  * Grafana's admin password is the role variable `grafana.admin_password` (a Secret): set it in
- * the `server` group's variables (keep that file encrypted) or pass it with `-e`.
+ * a vault-encrypted `group_vars/server/vault.yml` (`ansible-vault encrypt`) and run with
+ * `--vault-password-file FILE` or `--ask-vault-pass`, or pass it with `-e @secrets.yml`.
  */
 import { helmMonitoring } from '@capstan/helm-monitoring';
 import { definePlaybook } from 'capstan';

@@ -17,8 +17,9 @@ import { renderTable } from '../advise/report.ts';
 import { durationSeconds } from '../advise/prometheus.ts';
 import { palette } from '../output/palette.ts';
 import { connectorFactory, type SshCliOptions } from './connectors.ts';
+import { cliKeyring, type VaultCliOptions } from './vault.ts';
 
-export interface AdviseArgs extends SshCliOptions {
+export interface AdviseArgs extends SshCliOptions, VaultCliOptions {
   inventory: string[];
   limit?: string;
   sampleSeconds: number;
@@ -31,7 +32,7 @@ export interface AdviseArgs extends SshCliOptions {
 
 export async function adviseCommand(a: AdviseArgs, out: (s: string) => void): Promise<number> {
   validate(a);
-  const inv = await loadInventoryView(a.inventory);
+  const inv = await loadInventoryView(a.inventory, { vault: await cliKeyring(a) });
   const report = await advise(inv, connectorFactory(a), {
     inventory: a.inventory, sampleSeconds: a.sampleSeconds, forks: a.forks,
     ...(a.limit ? { limit: a.limit } : {}),

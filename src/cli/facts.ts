@@ -13,9 +13,10 @@ import { HostSession } from '../engine/session.ts';
 import { ConfigError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { connectorFactory, type SshCliOptions } from './connectors.ts';
+import { cliKeyring, type VaultCliOptions } from './vault.ts';
 
-export async function factsCommand(a: { inventory: string[]; host: string } & SshCliOptions, out: (s: string) => void): Promise<number> {
-  const inv = await loadInventoryView(a.inventory);
+export async function factsCommand(a: { inventory: string[]; host: string } & SshCliOptions & VaultCliOptions, out: (s: string) => void): Promise<number> {
+  const inv = await loadInventoryView(a.inventory, { vault: await cliKeyring(a) });
   const [host] = inv.select(a.host);
   if (!host || host !== a.host) throw new ConfigError(`"${a.host}" is not a single host of ${a.inventory.join(', ')}`);
   const session = new HostSession(host, connectorFactory(a)(inv.connection(host)), { runId: `facts-${process.pid}`, noLock: true });

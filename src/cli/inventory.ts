@@ -11,9 +11,10 @@ import { printable } from '../inventory/output.ts';
 import { ConfigError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { loadExtraVars } from './load.ts';
+import { cliKeyring, type VaultCliOptions } from './vault.ts';
 
-export async function inventoryCommand(a: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }, out: (s: string) => void): Promise<number> {
-  const inv = await loadInventory(a.inventory);
+export async function inventoryCommand(a: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultCliOptions, out: (s: string) => void): Promise<number> {
+  const inv = await loadInventory(a.inventory, { vault: await cliKeyring(a) });
   if (a.host) {
     if (!inv.hosts.has(a.host)) throw new ConfigError(`no host "${a.host}" in ${a.inventory.join(', ')}`);
     out(`${JSON.stringify(printable(hostVars(inv, a.host).vars), null, 4)}\n`);
@@ -25,10 +26,11 @@ export async function inventoryCommand(a: { inventory: string[]; list?: boolean;
   return ExitCode.ok;
 }
 
-export async function explainCommand(a: { inventory: string[]; host: string; variable: string; extraVars: string[] }, out: (s: string) => void): Promise<number> {
-  const inv = await loadInventory(a.inventory);
+export async function explainCommand(a: { inventory: string[]; host: string; variable: string; extraVars: string[] } & VaultCliOptions, out: (s: string) => void): Promise<number> {
+  const vault = await cliKeyring(a);
+  const inv = await loadInventory(a.inventory, { vault });
   if (!inv.hosts.has(a.host)) throw new ConfigError(`no host "${a.host}" in ${a.inventory.join(', ')}`);
-  const extra = loadExtraVars(a.extraVars);
+  const extra = loadExtraVars(a.extraVars, vault);
   const e = explainVar(inv, a.host, a.variable, Object.keys(extra).length ? { extraVars: [{ label: 'extra vars (-e)', vars: extra }] } : undefined);
   out(`${formatExplanation(e)}\n`);
   return ExitCode.ok;

@@ -10,6 +10,7 @@ import { importUserModule } from '../typescript-loader.ts';
 import { isPlaybook, type Playbook } from '../define/playbook.ts';
 import { ConfigError } from '../errors.ts';
 import { parseYamlStrict } from '../inventory/yaml-safe.ts';
+import type { VaultKeyring } from '../vault/keyring.ts';
 
 export async function loadPlaybook(path: string): Promise<Playbook> {
   const abs = resolve(path);
@@ -25,14 +26,17 @@ export async function loadPlaybook(path: string): Promise<Playbook> {
   return mod.default;
 }
 
-/** `-e key=value` (string), `-e @file.yml|json`, or `-e '{"json": true}'`; later ones win. */
-export function loadExtraVars(specs: readonly string[]): Record<string, unknown> {
+/**
+ * `-e key=value` (string), `-e @file.yml|json`, or `-e '{"json": true}'`; later ones win.
+ * A file encrypted with Ansible Vault, or holding `!vault` values, is opened with `vault`.
+ */
+export function loadExtraVars(specs: readonly string[], vault?: VaultKeyring): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const spec of specs) {
     if (spec.startsWith('@')) {
       const file = spec.slice(1);
       if (!existsSync(file)) throw new ConfigError(`extra vars file not found: ${file}`);
-      const data = parseYamlStrict(readFileSync(file, 'utf8'), file);
+      const data = parseYamlStrict(readFileSync(file, 'utf8'), file, vault ? { vault } : {});
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`extra vars file ${file} must hold a mapping of variables`, { file });
       Object.assign(out, data);
     } else if (spec.trim().startsWith('{')) {

@@ -21,11 +21,12 @@ import { ConfigError, isCapstanError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { createLogger } from '../log/logger.ts';
 import type { RunArgs } from './run.ts';
+import { vaultArgs, vaultOptions } from './vault.ts';
 
 const out = (s: string) => void process.stdout.write(s);
 
 function common<T>(y: Argv<T>) {
-  return y
+  return vaultOptions(y)
     .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'inventory file (YAML, INI or TS); repeatable' })
     .option('limit', { alias: 'l', type: 'string', describe: 'further limit the hosts (pattern or @file)' })
     .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[], describe: 'key=value, @file.yml or JSON; highest precedence' })
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     async (a) => {
       const args: RunArgs = {
         playbook: a.playbook, inventory: a.inventory, check: a.check, diff: a.diff, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'],
-        forks: a.forks, extraVars: a['extra-vars'], json: a.json, verbose: a.verbose ?? 0,
+        forks: a.forks, extraVars: a['extra-vars'], json: a.json, verbose: a.verbose ?? 0, ...vaultArgs(a),
         ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}),
         ...(a['connect-timeout'] ? { connectTimeoutMs: a['connect-timeout'] * 1000 } : {}), ...(a['command-timeout'] ? { commandTimeoutMs: a['command-timeout'] * 1000 } : {}),
       };
@@ -65,20 +66,20 @@ export async function main(argv: string[]): Promise<number> {
       code = await runCommand(args, out);
     })
     .command('validate <playbook>', 'check a playbook, its variables and the inventory without connecting', (y) => common(y.positional('playbook', { type: 'string', demandOption: true })),
-      async (a) => void (code = await (await import('./run.ts')).validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'] }, out)))
-    .command('inventory', 'show the inventory like ansible-inventory', (y) => y
+      async (a) => void (code = await (await import('./run.ts')).validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'], ...vaultArgs(a) }, out)))
+    .command('inventory', 'show the inventory like ansible-inventory', (y) => vaultOptions(y)
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
       .option('list', { type: 'boolean' }).option('graph', { type: 'boolean' }).option('host', { type: 'string' }),
-    async (a) => void (code = await (await import('./inventory.ts')).inventoryCommand({ inventory: a.inventory, list: a.list, graph: a.graph, host: a.host }, out)))
-    .command('explain <host> <variable>', 'show every value of a variable for a host and where it came from', (y) => y
+    async (a) => void (code = await (await import('./inventory.ts')).inventoryCommand({ inventory: a.inventory, list: a.list, graph: a.graph, host: a.host, ...vaultArgs(a) }, out)))
+    .command('explain <host> <variable>', 'show every value of a variable for a host and where it came from', (y) => vaultOptions(y)
       .positional('host', { type: 'string', demandOption: true }).positional('variable', { type: 'string', demandOption: true })
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
       .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[] }),
-    async (a) => void (code = await (await import('./inventory.ts')).explainCommand({ inventory: a.inventory, host: a.host, variable: a.variable, extraVars: a['extra-vars'] }, out)))
-    .command('facts <host>', 'gather and print a host\'s facts', (y) => ssh(y.positional('host', { type: 'string', demandOption: true })
+    async (a) => void (code = await (await import('./inventory.ts')).explainCommand({ inventory: a.inventory, host: a.host, variable: a.variable, extraVars: a['extra-vars'], ...vaultArgs(a) }, out)))
+    .command('facts <host>', 'gather and print a host\'s facts', (y) => ssh(vaultOptions(y).positional('host', { type: 'string', demandOption: true })
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })),
-    async (a) => void (code = await (await import('./facts.ts')).factsCommand({ inventory: a.inventory, host: a.host, ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}) }, out)))
-    .command('advise', 'which roadmap stage the K3s hosts are at and which to move to (docs/advise.md)', (y) => ssh(y
+    async (a) => void (code = await (await import('./facts.ts')).factsCommand({ inventory: a.inventory, host: a.host, ...vaultArgs(a), ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}) }, out)))
+    .command('advise', 'which roadmap stage the K3s hosts are at and which to move to (docs/advise.md)', (y) => ssh(vaultOptions(y)
       .option('inventory', { alias: 'i', type: 'string', array: true, demandOption: true })
       .option('limit', { alias: 'l', type: 'string', describe: 'further limit the hosts (pattern or @file)' })
       .option('sample-seconds', { type: 'number', default: 5, describe: 'CPU sampling window over SSH' })
@@ -89,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('json', { type: 'boolean', default: false })),
     async (a) => void (code = await (await import('./advise.ts')).adviseCommand({
       inventory: a.inventory, limit: a.limit, sampleSeconds: a['sample-seconds'], uptimeSla: a['uptime-sla'], prometheus: a.prometheus,
-      prometheusWindow: a['prometheus-window'], forks: a.forks, json: a.json,
+      prometheusWindow: a['prometheus-window'], forks: a.forks, json: a.json, ...vaultArgs(a),
       ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}),
       ...(a['connect-timeout'] ? { connectTimeoutMs: a['connect-timeout'] * 1000 } : {}),
     }, out)))

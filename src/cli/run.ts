@@ -16,8 +16,9 @@ import { PrettyReporter } from '../output/pretty.ts';
 import { loadInventoryView } from '../inventory/view.ts';
 import { connectorFactory, type SshCliOptions } from './connectors.ts';
 import { loadExtraVars, loadPlaybook } from './load.ts';
+import { cliKeyring, type VaultCliOptions } from './vault.ts';
 
-export interface RunArgs extends SshCliOptions {
+export interface RunArgs extends SshCliOptions, VaultCliOptions {
   playbook: string;
   inventory: string[];
   check: boolean;
@@ -32,10 +33,11 @@ export interface RunArgs extends SshCliOptions {
   commandTimeoutMs?: number;
 }
 
-export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' | 'limit' | 'tags' | 'skipTags' | 'extraVars'>, out: (s: string) => void): Promise<number> {
-  const inv = await loadInventoryView(a.inventory);
+export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' | 'limit' | 'tags' | 'skipTags' | 'extraVars'> & VaultCliOptions, out: (s: string) => void): Promise<number> {
+  const vault = await cliKeyring(a);
+  const inv = await loadInventoryView(a.inventory, { vault });
   const pb = await loadPlaybook(a.playbook);
-  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars), limit: a.limit, tags: a.tags, skipTags: a.skipTags });
+  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, tags: a.tags, skipTags: a.skipTags });
   for (const w of inv.warnings) out(`warning: ${w}\n`);
   for (const p of prepared.plays) {
     const steps = [...p.perHost.values()].reduce((n, h) => n + h.steps.length, 0);
@@ -46,9 +48,10 @@ export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' 
 }
 
 export async function runCommand(a: RunArgs, out: (s: string) => void): Promise<number> {
-  const inv = await loadInventoryView(a.inventory);
+  const vault = await cliKeyring(a);
+  const inv = await loadInventoryView(a.inventory, { vault });
   const pb = await loadPlaybook(a.playbook);
-  const extraVars = loadExtraVars(a.extraVars);
+  const extraVars = loadExtraVars(a.extraVars, vault);
   const reporter = a.json
     ? new JsonReporter(out)
     : new PrettyReporter({ write: out, colors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, tty: Boolean(process.stdout.isTTY), verbose: a.verbose });

@@ -6,6 +6,7 @@
  *   roleVars(k3sServer.use({ mode: 'single' }), hostVars, extraVars, 'server1')
  *   // { ok: true, vars: { k3s_version: 'v1.32.11+k3s3', mode: 'single', ... } }
  */
+import { Secret } from '../commands/secret.ts';
 import type { RoleUse } from '../define/role.ts';
 import type { ConfigProblem } from '../errors.ts';
 import type { HostVarsView } from './inventory-view.ts';
@@ -33,7 +34,12 @@ export function roleVars(use: RoleUse, hv: HostVarsView, extraVars: Record<strin
     for (const i of r.error.issues) {
       const top = String(i.path[0] ?? '');
       const from = source[top] ?? 'role default';
-      problems.push({ message: `host ${host}: role ${use.role.definition.name}: ${i.message} (value from ${from})`, keyPath: i.path.map(String).join('.') || top });
+      const sealed = input[top] instanceof Secret && i.code === 'invalid_type';
+      problems.push({
+        message: `host ${host}: role ${use.role.definition.name}: ${i.message} (value from ${from})`,
+        keyPath: i.path.map(String).join('.') || top,
+        ...(sealed ? { hint: `the value is a Secret (from a vault, or marked secret) and "${top}" takes plain text: keep it out of the vault, or declare the variable with a schema that accepts a Secret` } : {}),
+      });
     }
   }
   return { ok: false, problems };

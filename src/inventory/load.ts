@@ -133,7 +133,7 @@ async function readSource(file: string, b: InventoryBuilder, vault: VaultKeyring
     if (CODE_EXTS.has(ext)) return readDefinition(await importDefinition(file), file, b);
     let text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
     if (isVaultText(text)) {
-      if (!vault) throw new ConfigError('this inventory is vault-encrypted, and no vault password was given', { file, line: 1, col: 1, hint: NO_VAULT_PASSWORD_HINT });
+      if (!vault?.size) throw new ConfigError('this inventory is vault-encrypted, and no vault password was given', { file, line: 1, col: 1, hint: NO_VAULT_PASSWORD_HINT });
       text = vault.open(text, { file, line: 1, col: 1 });
     }
     if (YAML_EXTS.has(ext)) return readYamlInventory(text, file, b, vault);

@@ -69,7 +69,7 @@ interface WalkState {
  */
 export function loadYaml(text: string, file: string, limits: YamlLimits = {}): LoadedYaml {
   if (!isVaultText(text)) return loadPlainYaml(text, file, limits);
-  if (!limits.vault) throw new ConfigError('this file is vault-encrypted, and no vault password was given', { file, line: 1, col: 1, hint: NO_VAULT_PASSWORD_HINT });
+  if (!limits.vault?.size) throw new ConfigError('this file is vault-encrypted, and no vault password was given', { file, line: 1, col: 1, hint: NO_VAULT_PASSWORD_HINT });
   const doc = loadPlainYaml(limits.vault.open(text, { file, line: 1, col: 1 }), `${file} (decrypted)`, limits);
   return { ...doc, value: asSecrets(doc.value, basename(file)) };
 }
@@ -194,7 +194,7 @@ function openVaultValue(node: Node, path: PathKey[], state: WalkState): void {
     state.problems.push({ ...at, message: '!vault must tag the encrypted text (a block scalar: `!vault |`)', hint: 'make the value with `ansible-vault encrypt_string`' });
     return;
   }
-  if (!state.vault) {
+  if (!state.vault?.size) {
     state.problems.push({ ...at, message: 'this value is vault-encrypted, and no vault password was given', hint: NO_VAULT_PASSWORD_HINT });
     return;
   }

@@ -12,8 +12,8 @@ export function readHiddenLine(question: string, input: NodeJS.ReadStream = proc
   if (!input.isTTY || typeof input.setRawMode !== 'function') {
     return Promise.reject(new ConfigError('--ask-vault-pass needs a terminal, and standard input is not one', { hint: 'pass --vault-password-file FILE (or --vault-id LABEL@FILE) in scripts and CI' }));
   }
+  input.setRawMode(true); // echo off before the prompt shows, so nothing typed after it is echoed
   output.write(question);
-  input.setRawMode(true);
   input.resume();
   return new Promise((resolve, reject) => {
     let typed = '';

@@ -142,3 +142,18 @@ describe('vault password sources', { skip: vaultMissing }, () => {
     assert.match((await configError(vaultKeyring({ ask: true, env: {}, prompt: async () => '' }))).message, /empty/);
   });
 });
+
+describe('a vault value given to a role variable that takes plain text', () => {
+  it('fails validation with a hint that names the variable and what to do', async () => {
+    const { defineRole } = await import('../../src/define/role.ts');
+    const { roleVars } = await import('../../src/engine/role-vars.ts');
+    const { z } = await import('zod');
+    const role = defineRole({ name: 'app', vars: z.object({ app_version: z.string() }), steps: () => [] });
+    const hv = { values: { app_version: new Secret('1.2.3', 'vault.yml.app_version') }, sourceOf: () => 'group_vars/all/vault.yml' };
+    const r = roleVars(role.use(), hv, {}, 's1');
+    assert.equal(r.ok, false);
+    const [p] = r.ok ? [] : r.problems;
+    assert.match(p?.message ?? '', /host s1: role app: .*expected string.*\(value from group_vars\/all\/vault\.yml\)/);
+    assert.match(p?.hint ?? '', /the value is a Secret \(from a vault, or marked secret\) and "app_version" takes plain text/);
+  });
+});

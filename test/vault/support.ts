@@ -48,5 +48,5 @@ export async function vaultTree(
 /** `name: !vault |` followed by the encrypted text of `value`, as `ansible-vault encrypt_string` prints it. */
 export function encryptString(dir: string, name: string, value: string, label?: string): string {
   const id = label ? ['--vault-id', `${label}@.pw`] : ['--vault-password-file', '.pw'];
-  return run(['encrypt_string', ...id, '--stdin-name', name], dir, value);
+  return `${run(['encrypt_string', ...id, '--stdin-name', name], dir, value).trimEnd()}\n`;
 }
