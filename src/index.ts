@@ -6,7 +6,7 @@
 export { z } from 'zod';
 
 export { definePlaybook, isPlaybook, type Playbook, type PlayDefinition, type PlaybookDefinition, type Serial } from './define/playbook.ts';
-export { defineRole, roleFile, type Role, type RoleDefinition, type RoleUse, type RoleContext, type HandlerSpec } from './define/role.ts';
+export { defineRole, roleFile, type Role, type RoleDefinition, type RoleUse, type RoleContext, type HandlerSpec, type VarAlias } from './define/role.ts';
 export { defineModule, predict, predictUnknown, type ModuleDefinition, type ModuleFn, type Prediction } from './define/module.ts';
 export { defineFact, type FactDefinition, type FactRef, type FactFn, type FactCombine } from './define/fact.ts';
 export { change, changes, exec, fail, noop, put, fetchFrom, type Action, type Change, type FileDiff, type Plan, type PutSpec } from './define/plan.ts';
@@ -14,6 +14,7 @@ export { loop, flushHandlers, type Step, type StepContext, type StepOptions, typ
 export { deferred, knownAfterApply, KnownAfterApply } from './define/deferred.ts';
 
 export { Secret, redact } from './commands/secret.ts';
+export { splitShellWords } from './inventory/shlex.ts';
 export { quote, sh, raw, andThen } from './commands/quote.ts';
 export { cmd, type Command } from './commands/command.ts';
 

@@ -37,6 +37,27 @@ export interface RoleDefinition<S extends RoleVarsSchema> {
   dependencies?: (vars: z.output<S>) => RoleUse[];
   steps: (vars: z.output<S>, ctx: RoleContext) => Step[];
   handlers?: (vars: z.output<S>) => Record<string, HandlerSpec>;
+  /** Names other tools give these variables in inventories (k3s-ansible's `extra_server_args`). */
+  aliases?: readonly VarAlias[];
+}
+
+/**
+ * A variable of another tool's inventories that a role reads under that tool's name, or
+ * refuses with what to use instead. Never silently ignored.
+ *
+ *   { name: 'registries_config_yaml', from: 'k3s-ansible', to: (v) => ({ registries_yaml: v }) }
+ *   { name: 'use_external_database', from: 'k3s-ansible', accepts: (v) => v === false,
+ *     unsupported: 'set datastore-endpoint in extra_config instead' }
+ */
+export interface VarAlias {
+  name: string;
+  /** The tool whose name this is, for messages. */
+  from: string;
+  /** The role variables the value stands for (`vars`: the host's other variables). Throw an Error to reject the value. */
+  to?: (value: unknown, vars: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+  /** Why the role cannot honour the variable and what to use instead; values `accepts` allows are fine (defaults). */
+  unsupported?: string;
+  accepts?: (value: unknown) => boolean;
 }
 
 /** What a role's `steps` function can see besides its variables. */

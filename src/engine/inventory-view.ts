@@ -18,6 +18,8 @@ export interface HostVarsView {
   values: Record<string, unknown>;
   /** Where the winning value of a variable came from (`group_vars/web.yml:3`, `extra vars`). */
   sourceOf(name: string): string | undefined;
+  /** True when the winning value holds Jinja text that Capstan passes on unevaluated (not `!unsafe`). */
+  isJinja?(name: string): boolean;
 }
 
 export interface InventoryView {

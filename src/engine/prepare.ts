@@ -17,6 +17,7 @@ import { ConfigError, type ConfigProblem } from '../errors.ts';
 import type { HostVarsView, InventoryView, VarLayer } from './inventory-view.ts';
 import { expandStep, parseArgs, selectedByTags, splitOrigin } from './plan.ts';
 import { roleVars } from './role-vars.ts';
+import { jinjaIdiomLiteral } from './jinja-idioms.ts';
 
 export interface PrepareOptions {
   extraVars: Record<string, unknown>;
@@ -95,7 +96,7 @@ function prepareHost(play: PlayDefinition, host: string, playHosts: string[], in
     const key = `${def.name}:${JSON.stringify(use.params)}`;
     if (seen.has(key)) return;
     seen.add(key);
-    const v = roleVars(use, hv, o.extraVars, host);
+    const v = roleVars(use, hv, o.extraVars, host, (expr) => jinjaIdiomLiteral(expr, { groupHosts: (g) => inv.groupHosts(g), hostVars: (h) => inv.hostVars(h, []).values }));
     if (!v.ok) return void problems.push(...v.problems);
     const conds = use.options.when ? [...inherited, use.options.when] : inherited;
     const roleTags = [...tags, ...(use.options.tags ?? [])];
@@ -116,7 +117,11 @@ function prepareHost(play: PlayDefinition, host: string, playHosts: string[], in
 
 /** Variables every host has, as in Ansible: `inventory_hostname`. Inventory values cannot override them. */
 function withMagicVars(hv: HostVarsView, host: string): HostVarsView {
-  return { values: { ...hv.values, inventory_hostname: host }, sourceOf: (k) => (k === 'inventory_hostname' ? 'the inventory host name' : hv.sourceOf(k)) };
+  return {
+    values: { ...hv.values, inventory_hostname: host },
+    sourceOf: (k) => (k === 'inventory_hostname' ? 'the inventory host name' : hv.sourceOf(k)),
+    isJinja: (k) => k !== 'inventory_hostname' && hv.isJinja?.(k) === true,
+  };
 }
 
 function toHandler(name: string, spec: HandlerSpec, role?: string): PreparedHandler {

@@ -26,8 +26,12 @@ export class ShlexError extends Error {
 
 const WHITESPACE = /[ \t\r\n]/;
 
-/** Splits one line into words; throws ShlexError on an unclosed quote or a trailing backslash. */
-export function splitWords(line: string): Word[] {
+/**
+ * Splits one line into words; throws ShlexError on an unclosed quote or a trailing backslash.
+ * With `comments: false`, `#` is an ordinary character (command-line arguments, not INI lines).
+ */
+export function splitWords(line: string, opts: { comments?: boolean } = {}): Word[] {
+  const comments = opts.comments !== false;
   const words: Word[] = [];
   let token = '';
   let start = -1;
@@ -50,7 +54,7 @@ export function splitWords(line: string): Word[] {
       flush();
       continue;
     }
-    if (ch === '#') break;
+    if (ch === '#' && comments) break;
     if (start < 0) start = i;
     if (ch === '"' || ch === "'") {
       quote = ch;
@@ -65,4 +69,9 @@ export function splitWords(line: string): Word[] {
   if (quote) throw new ShlexError(`no closing quotation for the ${quote} at column ${quoteAt + 1}`, quoteAt + 1);
   flush();
   return words;
+}
+
+/** Command-line words as a POSIX shell splits them (quotes removed; `#` kept): `--a 'b c'` -> ['--a', 'b c']. */
+export function splitShellWords(line: string): string[] {
+  return splitWords(line, { comments: false }).map((w) => w.text);
 }

@@ -36,6 +36,7 @@ export function inventoryView(inv: Inventory, source = inv.sources.join(', ')): 
           const w = hv.provenance.get(name)?.winner;
           return w ? describeSource(w) : undefined;
         },
+        isJinja: (name) => hv.provenance.get(name)?.winner.jinja === true,
       };
     },
     groupHosts: (group) => (inv.groups.has(group) ? groupHosts(inv, group) : []),

@@ -13,7 +13,7 @@
  * Under --check on new hosts the token is "known after apply", never made up.
  */
 import {
-  airgapSteps, k3sInstall, k3sNodeLabels, k3sReady, k3sRestart, k3sServerToken, k3sService, k3sVersionGuard, nodeNameOf, renderK3sConfig, CONFIG_DIR,
+  airgapSteps, k3sAnsibleAgentAliases, k3sInstall, k3sNodeLabels, k3sReady, k3sRestart, k3sServerToken, k3sService, k3sVersionGuard, nodeNameOf, renderK3sConfig, CONFIG_DIR,
 } from '@capstan/k3s-server';
 import { copy, deferred, defineRole, file, flushHandlers, KnownAfterApply, knownAfterApply, Secret, type RoleContext, type Step, type StepContext } from 'capstan';
 import { k3sCaCheck } from './ca-check.ts';
@@ -58,6 +58,7 @@ export const k3sAgent = defineRole({
   name: 'k3s-agent',
   description: 'K3s agent joined to a server with a CA-verified token; air-gap capable; restarts only on change',
   vars: agentVars,
+  aliases: k3sAnsibleAgentAliases,
   steps: (v, ctx) => {
     const src = source(v, ctx);
     const token = deferred((c: StepContext) => tokenOf(v, src.server, c), 'join token');

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
 import { airgapSteps } from './airgap.ts';
+import { k3sAnsibleServerAliases } from './k3s-ansible.ts';
 import { rewriteKubeconfig } from './kubeconfig.ts';
 import { k3sInstall, k3sVersionGuard, type GuardData } from './modules/install.ts';
 import { k3sReadSecret } from './modules/read.ts';
@@ -81,6 +82,7 @@ export const k3sServer = defineRole({
   name: 'k3s-server',
   description: 'K3s server: single (SQLite), cluster-init or join; air-gap capable; restarts only on change',
   vars: serverVars,
+  aliases: k3sAnsibleServerAliases,
   steps: (v, ctx) => {
     const address = apiAddress(v, ctx.hostVars(ctx.host), ctx.host);
     const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART) : undefined;

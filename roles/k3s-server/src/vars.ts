@@ -73,7 +73,7 @@ export const serverVars = z.object({
     else if (!existsSync(f) || !statSync(f).isFile()) ctx.addIssue({ code: 'custom', message: `manifest ${f} does not exist on the controller` });
   })).default([]).refine((l) => new Set(l.map((f) => basename(f))).size === l.length, 'two manifests with the same file name would overwrite each other')
     .describe('controller files copied (0600) into the auto-deploy directory; K3s applies them and re-applies on change'),
-  fetch_kubeconfig: z.union([z.literal(false), z.object({ dest: z.string().min(1), context: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default('k3s') })])
+  fetch_kubeconfig: z.union([z.literal(false), z.object({ dest: z.string().min(1).default('~/.kube/k3s.yaml'), context: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default('k3s') })])
     .default({ dest: '~/.kube/k3s.yaml', context: 'k3s' })
     .describe('copy the admin kubeconfig to the controller (0600), server address and context renamed; false: do not'),
 }).superRefine((v, ctx) => {
