@@ -3,17 +3,17 @@
 #   bash scripts/bench.sh                                   # N=1,5,20,50, 3 runs, all phases and tools
 #   bash scripts/bench.sh --nodes 1,5 --runs 3 --tools capstan,ansible-mitogen
 #   bash scripts/bench.sh --tiny                            # CI: a couple of minutes, exit 0 = all good
-# Installs what is missing with apt-get (Docker engine, ansible-core, ansible-mitogen,
-# dpkg-dev, GNU time, the OpenSSH client), starts dockerd, installs the npm dependencies
-# when absent, then runs bench/run.ts with the arguments given (see bench/README.md).
+# Installs what is missing with apt-get (scripts/prerequisites.sh: the Docker engine,
+# ansible-core, ansible-mitogen, dpkg-dev, GNU time, the OpenSSH client, ...), starts dockerd,
+# installs the npm dependencies when absent, then runs bench/run.ts with the arguments given
+# (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf 'bench.sh: %s\n' "$*" >&2; }
 
-packages=(ansible-core ansible-mitogen python3-mitogen dpkg-dev time openssh-client)
-say "Docker engine and packages: ${packages[*]}"
-timeout 1800 bash scripts/docker-up.sh "${packages[@]}"
+say 'system packages and the Docker engine (scripts/prerequisites.sh)'
+timeout 1800 bash scripts/prerequisites.sh
 
 if [ ! -d node_modules ]; then
   say 'npm dependencies'

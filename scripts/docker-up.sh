@@ -12,29 +12,9 @@ DOCKERD_LOG=${DOCKERD_LOG:-/var/log/capstan-dockerd.log}
 DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
 DOCKERD_ARGS=${DOCKERD_ARGS:-}
 
-say() { printf 'docker-up: %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else die "needs root for: $*"
-  fi
-}
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-install_packages() {
-  local missing=() p
-  for p in "$@"; do installed "$p" || missing+=("$p"); done
-  if [ "${#missing[@]}" -eq 0 ]; then
-    say "packages present: $*"
-    return
-  fi
-  say "installing with apt: ${missing[*]}"
-  as_root apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-}
+SAY_AS=docker-up
+# shellcheck source=lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 start_dockerd() {
   if docker info >/dev/null 2>&1; then

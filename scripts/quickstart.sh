@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # From a fresh machine to a playbook run on throwaway lab nodes:
 #   bash scripts/quickstart.sh [NODES]
-# Installs and starts the Docker engine (Debian, as root), installs the npm dependencies,
+# Installs the system packages the tests and the lab use and starts the Docker engine
+# (scripts/prerequisites.sh: Debian, as root), installs the npm dependencies,
 # starts NODES lab nodes (default 3), then runs playbooks/lab-demo.ts on them: --check
 # (changes predicted, nothing changed), apply, apply again (zero changes).
 set -euo pipefail
@@ -10,8 +11,8 @@ nodes="${1:-3}"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-step 'Docker engine'
-bash scripts/docker-up.sh
+step 'system packages and the Docker engine (scripts/prerequisites.sh)'
+bash scripts/prerequisites.sh
 step 'npm dependencies'
 npm ci --no-audit --no-fund
 step "lab nodes ($nodes)"
