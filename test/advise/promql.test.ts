@@ -10,11 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { adviseQueries } from '../../src/advise/prometheus.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 
-const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-const skip = promtool.error || promtool.status !== 0
-  ? 'promtool is not installed (Debian: apt-get install -y --no-install-recommends prometheus); CI installs it'
-  : false;
+const skip = requires(TOOLS.promtool);
 
 /** Series one minute apart for 30 minutes (promtool's expanding notation). */
 const series = [

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recap, RunEvent } from '../../src/events.ts';
+import { waitForOutput } from '../support/wait.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -80,17 +81,26 @@ describe('SIGINT during a run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'capstan-int-'));
     writeFileSync(join(dir, 'hosts.ini'), 'localhost ansible_connection=local\n');
     const tempsBefore = new Set(readdirSync('/tmp').filter((f) => f.startsWith('capstan.run.')));
-    const child = spawn(join(root, 'bin/capstan.js'), ['run', 'test/fixtures/playbooks/slow-local.ts', '-i', join(dir, 'hosts.ini')], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    const release = join(dir, 'release');
+    const child = spawn(join(root, 'bin/capstan.js'), ['run', 'test/fixtures/playbooks/slow-local.ts', '-i', join(dir, 'hosts.ini'), '-e', `release=${release}`], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    const closed = new Promise<string>((r) => child.on('close', (code, signal) => r(signal ? `killed by ${signal}` : `exit ${code}`)));
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await new Promise((r) => setTimeout(r, 2500));
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    // The first step holds until released: interrupt while it is in flight, then let it finish.
+    await waitForOutput(child.stdout, /STEP \[first\]/, { timeoutMs: 60_000 });
     child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    assert.equal(code, 130, out);
+    await waitForOutput(child.stderr, /Interrupted: finishing the steps in flight/, { timeoutMs: 60_000 });
+    writeFileSync(release, '');
+    assert.equal(await closed, 'exit 130', `${out}${err}`);
+    assert.match(out, /STEP \[first\]\nchanged: \[localhost\]/, 'the step in flight finished');
+    assert.doesNotMatch(out, /STEP \[second\]|never reached/, 'nothing more was scheduled');
     assert.match(out, /PLAY RECAP/);
-    assert.doesNotMatch(out, /never reached/);
     assert.equal(existsSync('/tmp/capstan.lock'), false, 'lock released');
     const leftover = readdirSync('/tmp').filter((f) => f.startsWith('capstan.run.') && !tempsBefore.has(f));
     assert.deepEqual(leftover, [], 'temp dir removed');

@@ -6,7 +6,6 @@
  *   node --import tsx --test test/connectors/local.test.ts
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,17 +14,12 @@ import { describe, it } from 'node:test';
 import { sh } from '../../src/commands/quote.ts';
 import { Secret } from '../../src/commands/secret.ts';
 import { LocalConnector } from '../../src/connectors/local.ts';
+import { running } from '../support/processes.ts';
+import { requires, TOOLS } from '../support/tools.ts';
+import { waitFor } from '../support/wait.ts';
 import { HOSTILE, PWNED } from './support/hostile.ts';
 
 const c = new LocalConnector({ name: 'localhost' });
-
-function running(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
 
 describe('local connector', () => {
   it('returns exit codes and separate streams, output without a final newline intact', async () => {
@@ -57,15 +51,14 @@ describe('local connector', () => {
     assert.equal(r.stdout.trim(), '200000');
   });
 
-  it('kills the whole process group on timeout', async () => {
+  it('kills the whole process group on timeout', { skip: requires(TOOLS.pgrep) }, async () => {
     const fast = new LocalConnector({ name: 'localhost' }, { killAfterMs: 300 });
     const r = await fast.exec({ script: "sleep 41337 & trap '' TERM; sleep 41338; wait", timeoutMs: 300 });
     assert.equal(r.timedOut, true);
-    await new Promise((res) => setTimeout(res, 300));
-    assert.equal(running('sleep 4133[78]'), '');
+    await waitFor('both sleeps to be killed', () => running('sleep 4133[78]') === '');
   });
 
-  it('becomes root through sudo -n, and another user', async () => {
+  it('becomes root through sudo -n, and another user', { skip: requires(TOOLS.sudo) }, async () => {
     assert.equal((await c.exec({ script: 'id -un', become: {} })).stdout, 'root\n');
     assert.equal((await c.exec({ script: 'id -un; cat', stdin: 'in', become: { user: 'nobody' } })).stdout, 'nobody\nin');
   });

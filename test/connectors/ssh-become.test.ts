@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Secret } from '../../src/commands/secret.ts';
 import { SshConnector } from '../../src/connectors/ssh.ts';
-import { startSshd, type SshdFixture } from './support/sshd.ts';
+import { SSHD_NEEDS, startSshd, type SshdFixture } from './support/sshd.ts';
+import { requires } from '../support/tools.ts';
 
 const PASSWORD = 'sudo-secret-pw-42';
 let sshd: SshdFixture;
 let c: SshConnector;
 
-describe('ssh become', () => {
+describe('ssh become', { skip: requires(...SSHD_NEEDS) }, () => {
   before(async () => {
     sshd = await startSshd({ fakeSudo: true });
     c = new SshConnector(sshd.host());

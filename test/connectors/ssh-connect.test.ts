@@ -7,7 +7,7 @@
  *   node --import tsx --test test/connectors/ssh-connect.test.ts
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,9 @@ import { ConfigError, ConnectionError } from '../../src/errors.ts';
 import { SshConnector } from '../../src/connectors/ssh.ts';
 import { startProxy, startSilentServer } from './support/proxy.ts';
 import { startPasswordServer } from './support/ssh2-server.ts';
-import { freePort, KEY_PASSPHRASE, startSshd, type SshdFixture } from './support/sshd.ts';
+import { freePort, KEY_PASSPHRASE, SSHD_NEEDS, startSshd, type SshdFixture } from './support/sshd.ts';
+import { requires, TOOLS } from '../support/tools.ts';
+import { waitFor, waitForFile } from '../support/wait.ts';
 
 let sshd: SshdFixture;
 
@@ -31,7 +33,7 @@ async function failure(p: Promise<unknown>): Promise<ConnectionError> {
   assert.fail('expected a ConnectionError');
 }
 
-describe('ssh connect', () => {
+describe('ssh connect', { skip: requires(...SSHD_NEEDS, TOOLS.sshAgent) }, () => {
   before(async () => {
     sshd = await startSshd();
   });
@@ -111,14 +113,8 @@ describe('ssh connect', () => {
     const sock = join(dir, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     try {
-      for (let i = 0; i < 50; i++) {
-        try {
-          execFileSync('ssh-add', [sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      const added = () => spawnSync('ssh-add', [sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' }).status === 0;
+      await waitFor('the agent to start and take the key', added);
       const saved = process.env.SSH_AUTH_SOCK;
       process.env.SSH_AUTH_SOCK = sock;
       const c = new SshConnector(sshd.host({ privateKeyPath: undefined }, { useAgent: true }));
@@ -179,8 +175,9 @@ describe('ssh connect', () => {
     writeFileSync(kh, `[127.0.0.1]:${proxy.port} ${sshd.hostKeyPub.ed25519}\n`);
     const c = new SshConnector(sshd.host({ port: proxy.port }, { knownHostsPath: kh }));
     await c.connect();
-    const pending = c.exec({ script: 'sleep 30' });
-    await new Promise((r) => setTimeout(r, 300));
+    const started = join(sshd.dir, 'drop-started');
+    const pending = c.exec({ script: `touch ${started}; sleep 30` });
+    await waitForFile(started);
     const t0 = Date.now();
     proxy.cut();
     assert.equal((await failure(pending)).reason, 'dropped');
@@ -197,8 +194,9 @@ describe('ssh connect', () => {
     const c = new SshConnector(sshd.host({ port: proxy.port }, { knownHostsPath: kh, keepaliveIntervalMs: 200, keepaliveCountMax: 2 }));
     await c.connect();
     await c.exec({ script: 'true' });
-    const pending = c.exec({ script: 'sleep 30' });
-    await new Promise((r) => setTimeout(r, 100));
+    const started = join(sshd.dir, 'freeze-started');
+    const pending = c.exec({ script: `touch ${started}; sleep 30` });
+    await waitForFile(started);
     const t0 = Date.now();
     proxy.freeze();
     assert.equal((await failure(pending)).reason, 'dropped');

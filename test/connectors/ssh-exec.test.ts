@@ -5,7 +5,6 @@
  *   node --import tsx --test test/connectors/ssh-exec.test.ts
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -14,20 +13,15 @@ import { Secret } from '../../src/commands/secret.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { SshConnector } from '../../src/connectors/ssh.ts';
 import { HOSTILE, PWNED } from './support/hostile.ts';
-import { startSshd, type SshdFixture } from './support/sshd.ts';
+import { alive, running } from '../support/processes.ts';
+import { requires, TOOLS } from '../support/tools.ts';
+import { waitFor } from '../support/wait.ts';
+import { SSHD_NEEDS, startSshd, type SshdFixture } from './support/sshd.ts';
 
 let sshd: SshdFixture;
 let c: SshConnector;
 
-function running(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
-
-describe('ssh exec on the warm shell', () => {
+describe('ssh exec on the warm shell', { skip: requires(...SSHD_NEEDS, TOOLS.pgrep) }, () => {
   before(async () => {
     sshd = await startSshd();
     c = new SshConnector(sshd.host({}, { killAfterMs: 300 }));
@@ -134,16 +128,14 @@ describe('ssh exec on the warm shell', () => {
     assert.equal(r.timedOut, true);
     assert.ok(Date.now() - started < 8_000);
     assert.match(r.stderr, /timed out after 400 ms/);
-    await new Promise((res) => setTimeout(res, 200));
-    assert.equal(running('sleep 3133[78]'), '');
+    await waitFor('both sleeps to be killed', () => running('sleep 3133[78]') === '');
   });
 
   it('kills a command that ignores SIGTERM after the grace period', async () => {
     const r = await c.exec({ script: "trap '' TERM; sh -c 'sleep 31339'", timeoutMs: 300 });
     assert.equal(r.timedOut, true);
     assert.equal(r.exitCode, 137);
-    await new Promise((res) => setTimeout(res, 200));
-    assert.equal(running('sleep 31339'), '');
+    await waitFor('the sleep that ignored SIGTERM to be killed', () => running('sleep 31339') === '');
   });
 
   it('kills and replaces a shell that stops answering, and reports the timeout', async () => {
@@ -151,9 +143,7 @@ describe('ssh exec on the warm shell', () => {
     const r = await c.exec({ script: 'kill -STOP $(ps -o ppid= -p $PPID)', timeoutMs: 200 });
     assert.equal(r.timedOut, true);
     assert.equal((await c.exec({ script: 'echo alive' })).stdout, 'alive\n');
-    const gone = async () => !existsSync(`/proc/${shellPid}`);
-    for (let i = 0; i < 40 && !(await gone()); i++) await new Promise((res) => setTimeout(res, 50));
-    assert.ok(await gone(), `the stopped shell ${shellPid} was not killed`);
+    await waitFor(`the stopped shell ${shellPid} to be killed`, () => !alive(shellPid));
   });
 
   it('counts one round trip per exec and one connection for the run', async () => {

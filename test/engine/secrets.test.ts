@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlaybook } from '../../src/define/playbook.ts';
@@ -12,6 +12,7 @@ import { PrettyReporter } from '../../src/output/pretty.ts';
 import { createLogger, log } from '../../src/log/logger.ts';
 import { testInventory } from '../support/inventory.ts';
 import { runWithFakes } from '../support/run.ts';
+import { waitFor } from '../support/wait.ts';
 
 const CANARY = 'canary-7f3a9c1e-secret-value';
 
@@ -39,7 +40,9 @@ describe('a secret never leaves through argv, events, diffs, output or logs', ()
       assert.equal(scripts.split(CANARY).length - 1, 0, 'no script sent to the host contains the secret');
       assert.equal(r.recap.exitCode, 0);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // The file transport writes in order: once this last line is in the file, every earlier one is.
+    log().debug('secrets test: last line');
+    await waitFor('the diagnostics log to be written', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('secrets test: last line'));
     const all = outputs.join('') + readFileSync(logFile, 'utf8');
     assert.equal(all.split(CANARY).length - 1, 0, 'no output or log line contains the secret');
     assert.match(all, /content changed \(secret\)/, 'the diff says what changed without showing it');

@@ -6,18 +6,19 @@
  *   node --import tsx --test test/modules/get-url.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DOWNLOADERS, getUrlArgs, planGetUrl, type Downloader, type GetUrlFacts } from '../../src/modules/get-url.ts';
+import { DOWNLOADERS, getUrlArgs, planGetUrl, type GetUrlFacts } from '../../src/modules/get-url.ts';
 import { renderScript, type Command } from '../../src/commands/command.ts';
 import { Secret } from '../../src/commands/secret.ts';
 import type { FileStat } from '../../src/facts/file.ts';
 import type { Plan } from '../../src/define/plan.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 
 const BODY = 'payload from the server\n';
 const SHA = createHash('sha256').update(BODY).digest('hex');
@@ -136,11 +137,10 @@ describe('getUrl: the download scripts, run for real', () => {
       child.stdin.end(input ?? '');
     });
   }
-  const available = (tool: Downloader) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
   for (const tool of DOWNLOADERS) {
-    it(`${tool}: downloads atomically with the mode, checks the sum, sends headers from stdin`, async (t) => {
-      if (!available(tool)) return t.skip(`${tool} is not installed on this controller`);
+    const skip = requires(TOOLS[tool]);
+    it(`${tool}: downloads atomically with the mode, checks the sum, sends headers from stdin`, { skip }, async () => {
       const dest = join(work, `${tool} it's $(x).bin`);
       const token = `Bearer canary-${tool}-${Date.now()}`;
       const p = planGetUrl(getUrlArgs.parse({ url: `${base}/file`, dest, checksum: `sha256:${SHA}`, mode: '0640', headers: { 'X-Plain': 'one', Authorization: new Secret(token) } }), { st: null, dir, tools: [tool] });
@@ -156,8 +156,7 @@ describe('getUrl: the download scripts, run for real', () => {
       assert.deepEqual(readdirSync(work).filter((n) => n.startsWith('.capstan')), [], 'no temp file is left');
     });
 
-    it(`${tool}: a wrong checksum or an HTTP error leaves dest as it was`, async (t) => {
-      if (!available(tool)) return t.skip(`${tool} is not installed on this controller`);
+    it(`${tool}: a wrong checksum or an HTTP error leaves dest as it was`, { skip }, async () => {
       const dest = join(work, `${tool}-kept`);
       writeFileSync(dest, 'old content');
       const wrong = await runPlan(planGetUrl(getUrlArgs.parse({ url: `${base}/file`, dest, checksum: `sha256:${'0'.repeat(64)}` }), { st: null, dir, tools: [tool] }));

@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { extractScript, formatOf, markerPath, planUnarchive, unarchiveArgs, type ArchiveFormat, type UnarchiveFacts } from '../../src/modules/unarchive.ts';
 import type { FileStat } from '../../src/facts/file.ts';
 import type { Plan } from '../../src/define/plan.ts';
+import { requires, TOOLS, type Tool } from '../support/tools.ts';
 
 const SHA = 'ab'.repeat(32);
 const dir: FileStat = { type: 'directory', mode: '0755', owner: 'root', group: 'root', size: 4096 };
@@ -99,19 +100,18 @@ describe('unarchive: extraction, run for real', () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  const make: Record<ArchiveFormat, { tools: string[]; argv: (out: string) => string[] }> = {
-    'tar': { tools: ['tar'], argv: (o) => ['tar', '-cf', o, '-C', 'tree', 'top'] },
-    'tar.gz': { tools: ['tar', 'gzip'], argv: (o) => ['tar', '-czf', o, '-C', 'tree', 'top'] },
-    'tar.xz': { tools: ['tar', 'xz'], argv: (o) => ['tar', '-cJf', o, '-C', 'tree', 'top'] },
-    'tar.bz2': { tools: ['tar', 'bzip2'], argv: (o) => ['tar', '-cjf', o, '-C', 'tree', 'top'] },
-    'tar.zst': { tools: ['tar', 'zstd'], argv: (o) => ['tar', '--zstd', '-cf', o, '-C', 'tree', 'top'] },
-    'zip': { tools: ['zip', 'unzip'], argv: (o) => ['sh', '-c', `cd tree && zip -qr "$0" top`, o] },
+  const { tar, gzip, xz, bzip2, zstd, zip, unzip } = TOOLS;
+  const make: Record<ArchiveFormat, { tools: Tool[]; argv: (out: string) => string[] }> = {
+    'tar': { tools: [tar], argv: (o) => ['tar', '-cf', o, '-C', 'tree', 'top'] },
+    'tar.gz': { tools: [tar, gzip], argv: (o) => ['tar', '-czf', o, '-C', 'tree', 'top'] },
+    'tar.xz': { tools: [tar, xz], argv: (o) => ['tar', '-cJf', o, '-C', 'tree', 'top'] },
+    'tar.bz2': { tools: [tar, bzip2], argv: (o) => ['tar', '-cjf', o, '-C', 'tree', 'top'] },
+    'tar.zst': { tools: [tar, zstd], argv: (o) => ['tar', '--zstd', '-cf', o, '-C', 'tree', 'top'] },
+    'zip': { tools: [zip, unzip], argv: (o) => ['sh', '-c', `cd tree && zip -qr "$0" top`, o] },
   };
 
   for (const [format, how] of Object.entries(make) as [ArchiveFormat, (typeof make)[ArchiveFormat]][]) {
-    it(`${format}: extracts every file byte for byte; an uploaded copy is removed`, (t) => {
-      const missing = how.tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-      if (missing.length) return t.skip(`${missing.join(', ')} not installed on this controller`);
+    it(`${format}: extracts every file byte for byte; an uploaded copy is removed`, { skip: requires(...how.tools) }, () => {
       rmSync(dest, { recursive: true, force: true });
       mkdirSync(dest);
       const upload = join(dest, '.upload');

@@ -22,6 +22,7 @@ import { followDockerStream } from '../../src/testing/progress.ts';
 import { tarArchive } from '../../src/testing/tar.ts';
 import { Readable } from 'node:stream';
 import { writeKeyPair } from '../../src/testing/keys.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 
 interface Run {
   code: number | null;
@@ -49,8 +50,7 @@ function ssh(set: NodeSet, name: string, user: string, command: string, input?: 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
 describe('harness without Docker', () => {
-  test('generated keys are OpenSSH keys', async (t) => {
-    if (!(await exists('/usr/bin/ssh-keygen'))) return t.skip('ssh-keygen is not installed');
+  test('generated keys are OpenSSH keys', { skip: requires(TOOLS.sshKeygen) }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'capstan-keytest-'));
     try {
       const pair = generateSshKeyPair('probe');

@@ -13,6 +13,7 @@ import { systemd } from '../../src/modules/systemd.ts';
 import { sysctl } from '../../src/modules/sysctl.ts';
 import { kernelModule } from '../../src/modules/kernel-module.ts';
 import { copy } from '../../src/modules/copy.ts';
+import { waitFor } from '../support/wait.ts';
 
 const skip = await dockerSkipReason();
 const NODE = 'node1';
@@ -124,25 +125,25 @@ describe('system modules on a throwaway Debian node', { skip }, () => {
   });
 
   it('waits for a process holding the dpkg lock, never kills it, then installs', async () => {
-    await sh("rm -f /tmp/holder-done; (flock /var/lib/dpkg/lock-frontend sh -c 'sleep 3; date +%s%N > /tmp/holder-done') >/dev/null 2>&1 &");
-    const started = Date.now();
+    await sh("rm -f /tmp/holder-in /tmp/holder-done; (flock /var/lib/dpkg/lock-frontend sh -c 'touch /tmp/holder-in; sleep 3; date +%s%N > /tmp/holder-done') >/dev/null 2>&1 &");
+    await waitFor('the holder to take the dpkg lock', async () => (await sh('[ -e /tmp/holder-in ] && echo in || true')) === 'in');
     const events = await run(play('lock', [apt({ name: 'hello' }, { name: 'hello' })]));
     const r = byName(events, 'hello');
     assert.equal(r.status, 'changed', r.msg);
-    assert.ok(Date.now() - started >= 2000, 'the install waited for the holder');
-    const holderDone = Number(await sh('cat /tmp/holder-done'));
-    const installedAt = Number(await sh('stat -c %Y /var/lib/dpkg/info/hello.list')) * 1e9;
-    assert.ok(holderDone <= installedAt + 1e9, 'the holder finished on its own before dpkg touched the package');
+    const holderDone = BigInt(await sh('cat /tmp/holder-done'));
+    const installedAt = BigInt((await sh('stat -c %.9Y /var/lib/dpkg/info/hello.list')).replace('.', ''));
+    assert.ok(holderDone <= installedAt, `the holder finished on its own (${holderDone}) before dpkg wrote the package (${installedAt})`);
   });
 
   it('gives up after lockTimeout, naming the holder, which is left running', async () => {
-    await sh("rm -f /tmp/holder2-done; (flock /var/lib/dpkg/lock-frontend sh -c 'sleep 4; touch /tmp/holder2-done') >/dev/null 2>&1 &");
+    await sh("rm -f /tmp/holder2-in /tmp/holder2-done; (flock /var/lib/dpkg/lock-frontend sh -c 'touch /tmp/holder2-in; sleep 4; touch /tmp/holder2-done') >/dev/null 2>&1 &");
+    await waitFor('the holder to take the dpkg lock', async () => (await sh('[ -e /tmp/holder2-in ] && echo in || true')) === 'in');
     const events = await run(play('lock timeout', [apt({ name: 'hello', state: 'absent', lockTimeout: 1 }, { name: 'remove hello' })]));
     const r = byName(events, 'remove hello');
     assert.equal(r.status, 'failed');
     assert.match(r.msg ?? '', /capstan: gave up after 1 s waiting for the apt\/dpkg lock, held by \d+\(flock\).*; left running$/);
     assert.match(await sh('pgrep -x flock || true'), /^\d+/, 'the holder still runs');
-    await sh('for i in 1 2 3 4 5 6 7 8; do [ -e /tmp/holder2-done ] && exit 0; sleep 1; done; exit 1');
+    await waitFor('the holder to finish on its own', async () => (await sh('[ -e /tmp/holder2-done ] && echo done || true')) === 'done');
     assert.equal(await sh("dpkg-query -W -f '${Status}' hello"), 'install ok installed');
   });
 

@@ -10,6 +10,7 @@ import { definePlaybook } from '../../src/define/playbook.ts';
 import { shell } from '../../src/modules/command.ts';
 import type { Playbook } from '../../src/define/playbook.ts';
 import demo from '../../playbooks/lab-demo.ts';
+import { waitFor } from '../support/wait.ts';
 
 const skip = await dockerSkipReason();
 
@@ -66,21 +67,28 @@ describe('playbooks over SSH on throwaway nodes', { skip }, () => {
   });
 
   it('a node stopped in the middle of a play is UNREACHABLE, the others complete, and a re-run converges', async () => {
+    // The slow step says it started, then waits (at most 60 s) until the test releases it.
     const slow = definePlaybook({
       plays: [{ name: 'slow', hosts: 'all', gatherFacts: false, steps: [
-        shell({ script: 'sleep 4; touch /tmp/capstan-slow-done', creates: '/tmp/capstan-slow-done' }, { name: 'slow step' }),
+        shell({
+          script: 'touch /tmp/capstan-slow-started; i=0; until [ -e /tmp/capstan-slow-release ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; touch /tmp/capstan-slow-done',
+          creates: '/tmp/capstan-slow-done',
+        }, { name: 'slow step' }),
         shell({ script: 'touch /tmp/capstan-after', creates: '/tmp/capstan-after' }, { name: 'after' }),
       ] }],
     });
+    const release = (...names: string[]) => Promise.all(names.map((n) => set.exec(n, ['touch', '/tmp/capstan-slow-release'])));
     const running = run(slow);
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor('the slow step to start on node3', async () => (await set.exec('node3', ['test', '-e', '/tmp/capstan-slow-started'])).exitCode === 0, { timeoutMs: 60_000 });
     await set.stop('node3', { kill: true });
+    await release('node1', 'node2');
     const { recap } = await running;
     assert.equal(recap.hosts.node3?.unreachable, 1);
     assert.equal(recap.hosts.node1?.changed, 2);
     assert.equal(recap.hosts.node2?.changed, 2);
     assert.equal(recap.exitCode, 4);
     await set.start('node3');
+    await release('node3');
     const again = await run(slow);
     assert.equal(again.recap.exitCode, 0);
     assert.equal(again.recap.hosts.node1?.changed, 0);

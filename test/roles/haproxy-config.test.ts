@@ -1,12 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { haproxyCfgArgs, haproxyVars, keepalivedConfArgs, vrrpRole, type Backend, type HaproxyVars } from '@capstan/haproxy';
 import { renderArgs, templateArgs } from '../../src/modules/template.ts';
+import { findTool, requires, TOOLS } from '../support/tools.ts';
 
 const golden = (name: string) => fileURLToPath(new URL(`../../roles/haproxy/test/golden/${name}`, import.meta.url));
 
@@ -23,10 +24,9 @@ function rendered(args: unknown): string {
   return r.text;
 }
 
-const HAPROXY = '/usr/sbin/haproxy';
-const KEEPALIVED = '/usr/sbin/keepalived';
-/** The real tool must be on the controller; CI installs it (apt: haproxy keepalived), so there it is never skipped. */
-const toolSkip = (path: string, pkg: string) => (existsSync(path) || process.env.CI ? false : `${path} is not installed (apt-get install ${pkg})`);
+/** The real tools, on the controller (under CI never skipped: see test/support/tools.ts). */
+const HAPROXY = findTool(TOOLS.haproxy.command) ?? TOOLS.haproxy.command;
+const KEEPALIVED = findTool(TOOLS.keepalived.command) ?? TOOLS.keepalived.command;
 
 /** Runs a checker on the text in a temp file: exit status and its messages. */
 function check(argv: (file: string) => string[], text: string): { status: number | null; out: string } {
@@ -80,7 +80,7 @@ describe('haproxy.cfg rendering', () => {
   });
 });
 
-describe('haproxy -c on the controller accepts what the role renders', { skip: toolSkip(HAPROXY, 'haproxy') }, () => {
+describe('haproxy -c on the controller accepts what the role renders', { skip: requires(TOOLS.haproxy) }, () => {
   it('the default and the full configuration are valid, with no warning', () => {
     for (const name of ['haproxy-default.cfg', 'haproxy-full.cfg']) {
       const r = haproxyCheck(readFileSync(golden(name), 'utf8'));
@@ -125,7 +125,7 @@ describe('keepalived.conf rendering', () => {
 /** A non-loopback interface of this machine: keepalived -t refuses interfaces that do not exist. */
 const iface = Object.entries(networkInterfaces()).find(([, addrs]) => addrs?.some((a) => !a.internal))?.[0];
 
-describe('keepalived -t on the controller accepts what the role renders', { skip: toolSkip(KEEPALIVED, 'keepalived') || (!iface && 'no network interface') }, () => {
+describe('keepalived -t on the controller accepts what the role renders', { skip: requires(TOOLS.keepalived) || (!iface && 'no network interface') }, () => {
   it('master and backup configurations are valid', () => {
     for (const host of ['lb1', 'lb2']) {
       const kv = vars({ keepalived: { enabled: true, vip: '10.10.10.100/24', interface: iface } }).keepalived;

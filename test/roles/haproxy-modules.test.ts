@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { haproxyPortGuard, parseHaproxyBuild, parsePortUse, planExporterGuard, portUse, type PortUse } from '@capstan/haproxy';
 import type { Plan } from '../../src/index.ts';
+import { findTool, requires, TOOLS } from '../support/tools.ts';
 
 /** The guard's plan for arguments and a fact value: facts in, plan out. */
 function plan(args: unknown, use: PortUse): Plan {
@@ -102,8 +102,8 @@ describe('exporter guard: haproxy -vv in, Prometheus exporter or a clear failure
     assert.match(planExporterGuard(parseHaproxyBuild('no-haproxy')).error ?? '', /haproxy is not installed/);
   });
 
-  it('the Debian haproxy on this machine has it', { skip: existsSync('/usr/sbin/haproxy') || process.env.CI ? false : 'haproxy is not installed' }, () => {
-    const r = spawnSync('/usr/sbin/haproxy', ['-vv'], { encoding: 'utf8' });
+  it('the Debian haproxy on this machine has it', { skip: requires(TOOLS.haproxy) }, () => {
+    const r = spawnSync(findTool(TOOLS.haproxy.command) ?? TOOLS.haproxy.command, ['-vv'], { encoding: 'utf8' });
     assert.equal(parseHaproxyBuild(`${r.stdout}${r.stderr}`).prometheusExporter, true);
   });
 });

@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadDashboard, monitoringVars, ruleGroups, rulesFileYaml, type Alerts } from '@capstan/helm-monitoring';
+import { requires, TOOLS } from '../support/tools.ts';
 
-const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-const skip = promtool.error || promtool.status !== 0
-  ? 'promtool is not installed (Debian: apt-get install -y --no-install-recommends prometheus); CI installs it'
-  : false;
+const skip = requires(TOOLS.promtool);
 const unitTests = fileURLToPath(new URL('../../roles/helm-monitoring/test/promtool/rules.test.yaml', import.meta.url));
 const defaults = (alerts: Record<string, unknown> = {}): Alerts => monitoringVars.parse({ grafana: { admin_password: 'x' }, alerts }).alerts;
 

@@ -18,6 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerSkipReason, startNodes, type NodeSet } from '../../../src/testing/index.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const skip = await dockerSkipReason();
 const SUDO_PASSWORD = 'node-sudo-pw-canary-31';
@@ -85,9 +86,8 @@ describe('ssh connector on throwaway nodes', { skip }, () => {
     const c = connector('node1');
     const r = await c.exec({ script: 'sleep 51337 & sleep 51338; wait', timeoutMs: 300 });
     assert.equal(r.timedOut, true);
-    await new Promise((res) => setTimeout(res, 300));
-    const left = await set.exec('node1', ['sh', '-c', 'pgrep -af "sleep 5133[78]" || true']);
-    assert.equal(left.stdout.trim(), '');
+    const left = async () => (await set.exec('node1', ['sh', '-c', 'pgrep -af "sleep 5133[78]" || true'])).stdout.trim();
+    await waitFor('both sleeps on the node to be killed', async () => (await left()) === '');
   });
 
   it('uses a sudo password over stdin, and fails fast without it or with a wrong one', async () => {

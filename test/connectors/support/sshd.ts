@@ -8,15 +8,18 @@
  *   await sshd.stop();
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostConnection } from '../../../src/connectors/connector.ts';
+import { findTool, TOOLS } from '../../support/tools.ts';
 
 const run = promisify(execFile);
+
+/** What the fixture runs: skip (or, under CI, fail) with `{ skip: requires(...SSHD_NEEDS) }`. */
+export const SSHD_NEEDS = [TOOLS.sshd, TOOLS.sshKeygen];
 
 export const KEY_PASSPHRASE = 'correct horse battery staple';
 
@@ -97,7 +100,8 @@ async function waitForBanner(port: number, deadline: number): Promise<void> {
 }
 
 export async function startSshd(o: SshdOptions = {}): Promise<SshdFixture> {
-  if (!existsSync('/usr/sbin/sshd')) throw new Error('openssh-server is not installed (apt-get install -y openssh-server)');
+  const sshd = findTool(TOOLS.sshd.command);
+  if (!sshd) throw new Error('openssh-server is not installed (apt-get install -y openssh-server)');
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = await mkdtemp(join(tmpdir(), 'capstan-sshd-'));
   await chmod(dir, 0o755);
@@ -115,7 +119,7 @@ export async function startSshd(o: SshdOptions = {}): Promise<SshdFixture> {
   await writeFile(join(dir, 'sshd_config'), config(dir, port, o));
   await writeFile(join(dir, 'ssh_config'), '');
   const logPath = join(dir, 'sshd.log');
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-f', join(dir, 'sshd_config'), '-E', logPath], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(sshd, ['-D', '-f', join(dir, 'sshd_config'), '-E', logPath], { stdio: 'ignore' });
   await waitForBanner(port, Date.now() + 10_000);
   return {
     port,
