@@ -32,6 +32,7 @@ export const TOOLS = {
   haproxy: tool('haproxy'),
   keepalived: tool('keepalived'),
   promtool: tool('promtool', 'prometheus'),
+  ansibleVault: tool('ansible-vault', 'ansible-core'),
   curl: tool('curl'),
   wget: tool('wget'),
   python3: tool('python3'),

@@ -10,16 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-
-const probe = spawnSync('ansible-vault', ['--version'], { encoding: 'utf8' });
-const installed = !probe.error && probe.status === 0;
+import { requires, TOOLS } from '../support/tools.ts';
 
 /** Why the vault specifications cannot run here, or undefined. Under CI a missing tool fails instead. */
-export const vaultMissing: string | undefined = installed
-  ? undefined
-  : process.env.CI
-    ? undefined
-    : 'ansible-vault is not installed (Debian: apt-get install -y --no-install-recommends ansible-core); CI installs it';
+export const vaultMissing: string | undefined = requires(TOOLS.ansibleVault) || undefined;
 
 function run(args: string[], cwd: string, input?: string): string {
   const r = spawnSync('ansible-vault', args, { cwd, encoding: 'utf8', input, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: join(cwd, '.ansible-tmp'), HOME: cwd } });
