@@ -133,3 +133,22 @@ describe('a k3s-ansible inventory with group_vars/', () => {
     });
   }
 });
+
+describe('an inventory with several servers in stage 1 or 3', () => {
+  it('is refused instead of installing separate one-server clusters, saying how to reach HA', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'capstan-k3s-ansible-'));
+    await cp(fx('group-vars'), dir, { recursive: true });
+    const { readFile } = await import('node:fs/promises');
+    const hosts = (await readFile(join(dir, 'hosts.yml'), 'utf8')).replace(
+      '          ansible_host: 10.20.0.11\n',
+      '          ansible_host: 10.20.0.11\n        k3s-4:\n          ansible_host: 10.20.0.14\n        k3s-5:\n          ansible_host: 10.20.0.15\n',
+    );
+    await writeFile(join(dir, 'hosts.yml'), hosts);
+    const inv = await loadInventoryView([join(dir, 'hosts.yml')]);
+    for (const pb of [stage1, stage3]) {
+      const e = validationError(() => validatePlaybook(pb, inv, opts));
+      assert.match(e.message, /role k3s-server: mode single on 3 hosts \(k3s-1, k3s-4, k3s-5\) would make 3 separate one-server clusters\n {2}→ install one server first \(--limit k3s-1\), then run playbooks\/stage4-ha\.ts/);
+    }
+    assert.deepEqual(validatePlaybook(stage3, inv, { ...opts, limit: 'k3s-1:agent' }).allHosts.sort(), ['k3s-1', 'k3s-2', 'k3s-3']);
+  });
+});

@@ -10,7 +10,7 @@
  */
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
+import { ConfigError, copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
 import { airgapSteps } from './airgap.ts';
 import { k3sAnsibleServerAliases } from './k3s-ansible.ts';
 import { rewriteKubeconfig } from './kubeconfig.ts';
@@ -78,12 +78,24 @@ function kubeconfigSteps(v: ServerVars, address: string): Step[] {
   ];
 }
 
+/**
+ * Mode `single` on several hosts of one play would make as many separate one-server clusters,
+ * never what an inventory with several servers means: refused before anything runs.
+ */
+function refuseSeparateClusters(mode: string, playHosts: readonly string[]): void {
+  if (mode !== 'single' || playHosts.length <= 1) return;
+  throw new ConfigError(`role k3s-server: mode single on ${playHosts.length} hosts (${playHosts.join(', ')}) would make ${playHosts.length} separate one-server clusters`, {
+    hint: `install one server first (--limit ${playHosts[0]}), then run playbooks/stage4-ha.ts, which converts it to embedded etcd and joins the others one at a time`,
+  });
+}
+
 export const k3sServer = defineRole({
   name: 'k3s-server',
   description: 'K3s server: single (SQLite), cluster-init or join; air-gap capable; restarts only on change',
   vars: serverVars,
   aliases: k3sAnsibleServerAliases,
   steps: (v, ctx) => {
+    refuseSeparateClusters(v.mode, ctx.playHosts);
     const address = apiAddress(v, ctx.hostVars(ctx.host), ctx.host);
     const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART) : undefined;
     const binary = airgap?.binary;
