@@ -45,6 +45,17 @@ describe('system modules on a throwaway Debian node', { skip }, () => {
     return events;
   };
 
+  /**
+   * A process holding dpkg's lock until released (at most 5 minutes): resolves once it holds
+   * the lock; `release` lets it go, after which it writes the time in /tmp/NAME-done.
+   */
+  const holdDpkgLock = async (name: string) => {
+    const hold = `touch /tmp/${name}-in; i=0; until [ -e /tmp/${name}-release ] || [ $i -ge 3000 ]; do sleep 0.1; i=$((i+1)); done; date +%s%N > /tmp/${name}-done`;
+    await sh(`rm -f /tmp/${name}-*; (flock /var/lib/dpkg/lock-frontend sh -c '${hold}') >/dev/null 2>&1 &`);
+    await waitFor(`${name} to take the dpkg lock`, async () => (await sh(`[ -e /tmp/${name}-in ] && echo in || true`)) === 'in');
+    return { release: () => sh(`touch /tmp/${name}-release`) };
+  };
+
   before(async () => {
     set = await startNodes({ count: 1 });
     inventory = await set.writeInventory(join(set.workDir, 'inventory.yml'));
@@ -125,9 +136,12 @@ describe('system modules on a throwaway Debian node', { skip }, () => {
   });
 
   it('waits for a process holding the dpkg lock, never kills it, then installs', async () => {
-    await sh("rm -f /tmp/holder-in /tmp/holder-done; (flock /var/lib/dpkg/lock-frontend sh -c 'touch /tmp/holder-in; sleep 3; date +%s%N > /tmp/holder-done') >/dev/null 2>&1 &");
-    await waitFor('the holder to take the dpkg lock', async () => (await sh('[ -e /tmp/holder-in ] && echo in || true')) === 'in');
-    const events = await run(play('lock', [apt({ name: 'hello' }, { name: 'hello' })]));
+    const holder = await holdDpkgLock('holder');
+    const installing = run(play('lock', [apt({ name: 'hello' }, { name: 'hello' })]));
+    // apt's lock wait looks once a second, sleeping in between: once it sleeps, it is waiting.
+    await waitFor('the install to wait for the lock', async () => (await sh('pgrep -fx "sleep 1" >/dev/null && echo waiting || true')) === 'waiting', { timeoutMs: 180_000 });
+    await holder.release();
+    const events = await installing;
     const r = byName(events, 'hello');
     assert.equal(r.status, 'changed', r.msg);
     const holderDone = BigInt(await sh('cat /tmp/holder-done'));
@@ -136,13 +150,13 @@ describe('system modules on a throwaway Debian node', { skip }, () => {
   });
 
   it('gives up after lockTimeout, naming the holder, which is left running', async () => {
-    await sh("rm -f /tmp/holder2-in /tmp/holder2-done; (flock /var/lib/dpkg/lock-frontend sh -c 'touch /tmp/holder2-in; sleep 4; touch /tmp/holder2-done') >/dev/null 2>&1 &");
-    await waitFor('the holder to take the dpkg lock', async () => (await sh('[ -e /tmp/holder2-in ] && echo in || true')) === 'in');
+    const holder = await holdDpkgLock('holder2');
     const events = await run(play('lock timeout', [apt({ name: 'hello', state: 'absent', lockTimeout: 1 }, { name: 'remove hello' })]));
     const r = byName(events, 'remove hello');
     assert.equal(r.status, 'failed');
     assert.match(r.msg ?? '', /capstan: gave up after 1 s waiting for the apt\/dpkg lock, held by \d+\(flock\).*; left running$/);
     assert.match(await sh('pgrep -x flock || true'), /^\d+/, 'the holder still runs');
+    await holder.release();
     await waitFor('the holder to finish on its own', async () => (await sh('[ -e /tmp/holder2-done ] && echo done || true')) === 'done');
     assert.equal(await sh("dpkg-query -W -f '${Status}' hello"), 'install ok installed');
   });
