@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { comparePredictions, diffSnapshots, dockerSkipReason, formatDiff, isEmptyDiff, runScenario, startNodes, type NodeSet } from '../../src/testing/index.ts';
@@ -12,6 +12,21 @@ const skip = await dockerSkipReason();
 const V1 = 'v1.32.11+k3s3';
 const V2 = 'v1.32.12+k3s1';
 
+/** A kubeconfig already on the controller, with another cluster the run must not disturb. */
+const OTHER_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+  - name: other
+    cluster: { server: https://other.example:6443 }
+users:
+  - name: other
+    user: { token: other-token-value }
+contexts:
+  - name: other
+    context: { cluster: other, user: other }
+current-context: other
+`;
+
 describe('stage 1: k3s-server on one node, installed from an air-gap dir holding the K3s TEST DOUBLE', { skip }, () => {
   let set: NodeSet | undefined;
   after(async () => set?.destroy());
@@ -21,6 +36,8 @@ describe('stage 1: k3s-server on one node, installed from an air-gap dir holding
     const nodes = set;
     const airgap = await buildTestDoubleAirgap(join(nodes.workDir, 'airgap-test-double-1'), V1);
     const kubeconfig = join(nodes.workDir, 'kube', 'k3s.yaml');
+    await mkdir(join(nodes.workDir, 'kube'), { recursive: true });
+    await writeFile(kubeconfig, OTHER_KUBECONFIG, { mode: 0o600 });
     const manifest = join(nodes.workDir, 'team-namespace.yaml');
     await writeFile(manifest, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n');
     const report = await runScenario({
@@ -40,9 +57,11 @@ describe('stage 1: k3s-server on one node, installed from an air-gap dir holding
         assert.equal(await sh('sysctl -n net.ipv4.ip_forward'), '1', 'the prerequisites play enabled forwarding');
         const local = await stat(kubeconfig);
         assert.equal(local.mode & 0o777, 0o600);
-        const cfg = parse(await readFile(kubeconfig, 'utf8')) as { 'current-context': string; clusters: { cluster: { server: string } }[] };
+        const cfg = parse(await readFile(kubeconfig, 'utf8')) as { 'current-context': string; clusters: { name: string; cluster: { server: string } }[]; contexts: { name: string }[] };
         assert.equal(cfg['current-context'], 'lab');
-        assert.equal(cfg.clusters[0]?.cluster.server, `https://${nodes.node('server1').address}:6443`);
+        assert.equal(cfg.clusters.find((c) => c.name === 'lab')?.cluster.server, `https://${nodes.node('server1').address}:6443`);
+        assert.deepEqual(cfg.contexts.map((c) => c.name), ['other', 'lab'], 'the context already in the file is kept');
+        assert.equal(cfg.clusters.find((c) => c.name === 'other')?.cluster.server, 'https://other.example:6443');
       },
     });
     const restarts = report.apply.events.filter((e) => e.type === 'host.step' && e.handler && e.result.status === 'changed');

@@ -10,7 +10,7 @@ export { serverConfigYaml } from './server-config.ts';
 export { renderK3sConfig, type ConfigValue } from './config.ts';
 export { parseK3sVersion, compareK3sVersions, versionFromK3sOutput, downgradeRefusal, K3S_VERSION_PATTERN, type K3sVersion } from './version.ts';
 export { parseK3sToken, tokenPassword, caHashCheck, sha256Hex, type K3sToken, type CaHashResult } from './token.ts';
-export { rewriteKubeconfig, type KubeconfigTarget } from './kubeconfig.ts';
+export { rewriteKubeconfig, mergeKubeconfig, type KubeconfigTarget } from './kubeconfig.ts';
 export { airgapSteps, imageArchives, IMAGES_DIR } from './airgap.ts';
 export { k3sInstallState, k3sNodeStatus, k3sSecretFile, parseInstallState, K3S_BIN, SYSTEMD_DIR, type K3sInstallState, type K3sNodeStatus, type K3sUnit } from './facts.ts';
 export { k3sInstall, k3sVersionGuard, installEnv, INSTALLER_PATH, type K3sInstallArgs, type GuardData } from './modules/install.ts';

@@ -75,7 +75,8 @@ export const k3sAnsibleServerAliases: readonly VarAlias[] = [
   { name: 'extra_server_args', from: FROM, to: (v) => ({ extra_config: k3sArgsToConfig(text(v)) }) },
   { name: 'server_config_yaml', from: FROM, to: (v) => ({ extra_config: configYamlToConfig(v) }) },
   { name: 'registries_config_yaml', from: FROM, to: (v) => ({ registries_yaml: text(v) }) },
-  { name: 'kubeconfig', from: FROM, to: (v) => ({ fetch_kubeconfig: { dest: text(v) } }) },
+  // k3s-ansible writes ~/.kube/config.new, then merges it into ~/.kube/config: Capstan merges directly.
+  { name: 'kubeconfig', from: FROM, to: (v) => ({ fetch_kubeconfig: { dest: text(v) === '~/.kube/config.new' ? '~/.kube/config' : text(v) } }) },
   { name: 'cluster_context', from: FROM, to: (v) => ({ fetch_kubeconfig: { context: text(v) } }) },
   defaultOnly('use_external_database', false, 'Capstan\'s stages use SQLite (stage 1) or embedded etcd (stages 3 and 4): remove use_external_database'),
   {

@@ -4,6 +4,10 @@
  * cluster's server becomes the API address and cluster, user and context take one name.
  *
  *   rewriteKubeconfig(text, { server: 'https://10.0.0.5:6443', name: 'lab' })
+ *   mergeKubeconfig(existingConfig, rewritten, 'lab')   // ~/.kube/config with the `lab` entries replaced or added
+ *
+ * Merging keeps every other cluster, user and context of the file as it was, and makes the
+ * cluster's context the current one, as `kubectl config view --flatten` over both files does.
  */
 import { parseDocument, stringify } from 'yaml';
 
@@ -45,4 +49,31 @@ export function rewriteKubeconfig(text: string, target: KubeconfigTarget): strin
 function list(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) throw new Error(`the kubeconfig has no ${what} list`);
   return v;
+}
+
+const SECTIONS = ['clusters', 'users', 'contexts'] as const;
+
+/** `ours` (one cluster, user and context named `name`) merged into the kubeconfig text `existing`. */
+export function mergeKubeconfig(existing: string | undefined, ours: string, name: string): string {
+  const mine = parseKubeconfig(ours, 'the cluster kubeconfig');
+  if (existing === undefined || existing.trim() === '') return stringify(mine, { lineWidth: 0 });
+  const base = parseKubeconfig(existing, 'the kubeconfig already on the controller');
+  const out: Record<string, unknown> = { ...base, 'current-context': name };
+  for (const section of SECTIONS) {
+    const kept = (base[section] === undefined ? [] : list(base[section], section)).filter((e) => (e as Named).name !== name);
+    out[section] = [...kept, ...list(mine[section], section)];
+  }
+  out.apiVersion ??= 'v1';
+  out.kind ??= 'Config';
+  return stringify(out, { lineWidth: 0 });
+}
+
+function parseKubeconfig(text: string, what: string): Record<string, unknown> {
+  const doc = parseDocument(text, { uniqueKeys: true, version: '1.2' });
+  if (doc.errors.length) throw new Error(`${what} is not valid YAML: ${doc.errors[0]?.message ?? ''}`);
+  const cfg = doc.toJS() as unknown;
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new Error(`${what} is not a kubeconfig (a YAML mapping)`);
+  const rec = cfg as Record<string, unknown>;
+  if (rec.kind !== undefined && rec.kind !== 'Config') throw new Error(`${what} is a ${String(rec.kind)}, not a kubeconfig (kind: Config)`);
+  return rec;
 }

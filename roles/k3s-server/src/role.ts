@@ -10,10 +10,10 @@
  */
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { ConfigError, copy, deferred, defineRole, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
+import { ConfigError, copy, deferred, defineRole, slurp, stat, file, flushHandlers, knownAfterApply, Secret, type KnownAfterApply, type Step, type StepContext } from 'capstan';
 import { airgapSteps } from './airgap.ts';
 import { k3sAnsibleServerAliases } from './k3s-ansible.ts';
-import { rewriteKubeconfig } from './kubeconfig.ts';
+import { mergeKubeconfig, rewriteKubeconfig } from './kubeconfig.ts';
 import { k3sInstall, k3sVersionGuard, type GuardData } from './modules/install.ts';
 import { k3sReadSecret } from './modules/read.ts';
 import { k3sNodeLabels } from './modules/labels.ts';
@@ -60,21 +60,37 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? `${homedir()}${p.slice(1)}` : p;
 }
 
+/**
+ * The admin kubeconfig, rewritten for the controller and merged into `dest` there: other
+ * clusters, users and contexts in that file stay as they were (read first, written atomically).
+ */
 function kubeconfigSteps(v: ServerVars, address: string): Step[] {
   if (v.fetch_kubeconfig === false) return [];
   const { dest, context } = v.fetch_kubeconfig;
   const local = expandHome(dest);
   const first = { when: (ctx: StepContext) => ctx.host === ctx.playHosts[0] };
+  const onController = { delegateTo: 'localhost', become: false } as const;
   const read = k3sReadSecret({ path: ADMIN_KUBECONFIG, what: 'admin kubeconfig' }, { name: 'read the admin kubeconfig', ...first });
+  const there = stat({ path: local }, { name: `controller: is there a kubeconfig at ${dest}`, ...onController, ...first });
+  const current = slurp({ path: local, secret: true }, {
+    name: `controller: read ${dest} to merge into`, ...onController,
+    when: (ctx) => first.when(ctx) && ctx.result(there)?.data?.exists === true,
+  });
   const server = `https://${address}:${v.api_port}`;
   const content = deferred((ctx: StepContext) => {
     const data = ctx.result(read)?.data;
-    return data ? new Secret(rewriteKubeconfig(data.value.reveal(), { server, name: context }), 'kubeconfig') : knownAfterApply('the admin kubeconfig');
+    if (!data) return knownAfterApply('the admin kubeconfig');
+    const existing = ctx.result(current);
+    if (existing?.uncertain) return knownAfterApply(`the content of ${dest}`);
+    const ours = rewriteKubeconfig(data.value.reveal(), { server, name: context });
+    return new Secret(mergeKubeconfig(existing?.data?.text ?? undefined, ours, context), 'kubeconfig');
   }, 'kubeconfig');
   return [
     read,
-    file({ path: dirname(local), state: 'directory' }, { name: 'controller: kubeconfig directory', delegateTo: 'localhost', become: false, ...first }),
-    copy({ dest: local, content, mode: '0600' }, { name: `controller: kubeconfig ${dest} (context ${context})`, delegateTo: 'localhost', become: false, ...first }),
+    file({ path: dirname(local), state: 'directory' }, { name: 'controller: kubeconfig directory', ...onController, ...first }),
+    there,
+    current,
+    copy({ dest: local, content, mode: '0600' }, { name: `controller: kubeconfig ${dest} (context ${context})`, ...onController, ...first }),
   ];
 }
 
