@@ -46,6 +46,16 @@ export interface Recap {
   interrupted: boolean;
   /** Round trips and connections per host, from the connectors' counters. */
   transport: Record<string, { roundTrips: number; connections: number; channels?: number }>;
+  /** Hosts left alone because another run held their lock (absent when none). */
+  locked?: Record<string, LockedHost>;
+}
+
+/** Another run's lock on a host: who holds it, and how long until it counts as dead. */
+export interface LockedHost {
+  lockPath: string;
+  holder: string;
+  /** Seconds until the lock is taken over if its holder's heartbeat stays silent. */
+  staleInS: number;
 }
 
 export type RunEvent =
@@ -54,6 +64,7 @@ export type RunEvent =
   | { type: 'step.start'; play: string; step: string; index: number; hosts: string[]; handler: boolean }
   | { type: 'host.step'; play: string; step: string; index: number; host: string; handler: boolean; result: ReportedResult; diffs: FileDiff[]; delegatedTo?: string }
   | { type: 'host.unreachable'; host: string; message: string }
+  | ({ type: 'host.locked'; host: string; message: string } & LockedHost)
   | { type: 'play.end'; play: string }
   | { type: 'progress'; done: number; total: number; running: string[]; elapsedMs: number }
   | { type: 'warning'; message: string; host?: string }
@@ -68,13 +79,15 @@ export const ExitCode = {
   ok: 0,
   internal: 1,
   failed: 2,
+  locked: 3,
   unreachable: 4,
   invalidInput: 5,
   failedAndUnreachable: 6,
   interrupted: 130,
 } as const;
 
-export function exitCodeFor(tallies: Iterable<HostTally>, interrupted: boolean): number {
+/** Interrupted wins, then failed/unreachable; LOCKED (3) only when nothing else went wrong. */
+export function exitCodeFor(tallies: Iterable<HostTally>, interrupted: boolean, locked = false): number {
   if (interrupted) return ExitCode.interrupted;
   let failed = false;
   let unreachable = false;
@@ -85,5 +98,6 @@ export function exitCodeFor(tallies: Iterable<HostTally>, interrupted: boolean):
   if (failed && unreachable) return ExitCode.failedAndUnreachable;
   if (failed) return ExitCode.failed;
   if (unreachable) return ExitCode.unreachable;
+  if (locked) return ExitCode.locked;
   return ExitCode.ok;
 }

@@ -13,6 +13,8 @@ export interface SshCliOptions {
   hostKeyPolicy?: string;
   knownHosts?: string;
   connectTimeoutMs?: number;
+  /** Channels opened at once per SSH connection (at most sshd's MaxSessions). */
+  sshMaxChannels?: number;
 }
 
 export function connectorFactory(cli: SshCliOptions): ConnectorFactory {
@@ -24,6 +26,7 @@ export function connectorFactory(cli: SshCliOptions): ConnectorFactory {
       ...(cli.hostKeyPolicy ? { hostKeyPolicy: cli.hostKeyPolicy } : {}),
       ...(cli.knownHosts ? { knownHostsPath: cli.knownHosts } : {}),
       ...(cli.connectTimeoutMs ? { connectTimeoutMs: cli.connectTimeoutMs } : {}),
+      ...(cli.sshMaxChannels !== undefined ? { maxSessions: cli.sshMaxChannels } : {}),
     };
     return createSshConnector({ ...host, options });
   };

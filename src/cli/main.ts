@@ -12,8 +12,8 @@
  * Each command's code is imported when it runs, so that `capstan run` never loads the lab's
  * Docker client.
  *
- * Exit codes (docs/exit-codes.md): 0 ok, 1 internal error, 2 a host failed, 4 a host was
- * unreachable, 6 both, 5 invalid input (nothing was run), 130 interrupted.
+ * Exit codes (docs/exit-codes.md): 0 ok, 1 internal error, 2 a host failed, 3 a host was locked
+ * by another run, 4 a host was unreachable, 6 both, 5 invalid input (nothing was run), 130 interrupted.
  */
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
@@ -38,7 +38,8 @@ function ssh<T>(y: Argv<T>) {
   return y
     .option('host-key-policy', { type: 'string', choices: ['strict', 'accept-new'], describe: 'unknown host keys: refuse (strict, default) or trust and record' })
     .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
-    .option('connect-timeout', { type: 'number', describe: 'seconds to connect and authenticate' });
+    .option('connect-timeout', { type: 'number', describe: 'seconds to connect and authenticate' })
+    .option('ssh-max-channels', { type: 'number', describe: 'SSH channels open at once per host, at most sshd\'s MaxSessions (default 8; inventory: capstan_ssh_max_channels)' });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -54,13 +55,15 @@ export async function main(argv: string[]): Promise<number> {
       .option('diff', { alias: 'D', type: 'boolean', default: false, describe: 'show file differences (secrets masked)' })
       .option('forks', { alias: 'f', type: 'number', default: 10, describe: 'hosts worked on at once' })
       .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout (docs/json-events.md)' })
-      .option('command-timeout', { type: 'number', describe: 'seconds before a command is stopped (default: none)' }),
+      .option('command-timeout', { type: 'number', describe: 'seconds before a command is stopped (default: none)' })
+      .option('lock-wait', { type: 'number', describe: 'seconds to wait for another run holding a host\'s lock (default 0: report the host LOCKED)' }),
     async (a) => {
       const args: RunArgs = {
         playbook: a.playbook, inventory: a.inventory, check: a.check, diff: a.diff, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'],
         forks: a.forks, extraVars: a['extra-vars'], json: a.json, verbose: a.verbose ?? 0, ...vaultArgs(a),
         ...(a['host-key-policy'] ? { hostKeyPolicy: a['host-key-policy'] } : {}), ...(a['known-hosts'] ? { knownHosts: a['known-hosts'] } : {}),
         ...(a['connect-timeout'] ? { connectTimeoutMs: a['connect-timeout'] * 1000 } : {}), ...(a['command-timeout'] ? { commandTimeoutMs: a['command-timeout'] * 1000 } : {}),
+        ...(a['lock-wait'] ? { lockWaitMs: a['lock-wait'] * 1000 } : {}), ...(a['ssh-max-channels'] !== undefined ? { sshMaxChannels: a['ssh-max-channels'] } : {}),
       };
       const { runCommand } = await import('./run.ts');
       code = await runCommand(args, out);
@@ -101,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('privileged', { type: 'boolean', default: false, describe: 'privileged nodes, needed to run real K3s in them' }),
     async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group, privileged: a.privileged }, out)))
     .demandCommand(1, 'name a command: run, validate, inventory, explain, facts, advise or lab')
-    .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
+    .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 3 a host was locked by another run · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
     .fail((msg, err) => {
       throw err ?? new ConfigError(msg);
     })

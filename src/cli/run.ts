@@ -4,8 +4,11 @@
  *   capstan run playbooks/site.ts -i inventory/hosts.yml --check --diff --limit web1
  *   capstan validate playbooks/site.ts -i inventory/hosts.yml
  *
- * SIGINT stops scheduling new steps; steps in flight finish, locks and temp files are
- * released, the recap is printed and the exit code is 130. A second SIGINT exits at once.
+ * SIGINT stops scheduling new steps and abandons connections not yet made; steps in flight
+ * finish, locks and temp files are released, the recap is printed and the exit code is 130.
+ * A second SIGINT also kills the commands in flight on every host (their whole remote
+ * session), releases the locks, and exits within FORCED_EXIT_MS whatever is left; a third
+ * exits at once.
  */
 import { relative } from 'node:path';
 import { runPlaybook, validatePlaybook } from '../engine/run.ts';
@@ -31,7 +34,12 @@ export interface RunArgs extends SshCliOptions, VaultCliOptions {
   json: boolean;
   verbose: number;
   commandTimeoutMs?: number;
+  /** Wait this long for another run's lock on a host before reporting it LOCKED. */
+  lockWaitMs?: number;
 }
+
+/** After a second Ctrl-C, the process exits by this time even if cleanup is not done. */
+export const FORCED_EXIT_MS = 2_000;
 
 export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' | 'limit' | 'tags' | 'skipTags' | 'extraVars'> & VaultCliOptions, out: (s: string) => void): Promise<number> {
   const vault = await cliKeyring(a);
@@ -56,19 +64,26 @@ export async function runCommand(a: RunArgs, out: (s: string) => void): Promise<
     ? new JsonReporter(out)
     : new PrettyReporter({ write: out, colors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, tty: Boolean(process.stdout.isTTY), verbose: a.verbose });
   const abort = new AbortController();
+  const stop = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
-    abort.abort();
-    process.stderr.write('\nInterrupted: finishing the steps in flight, releasing locks (Ctrl-C again to quit at once)\n');
+    if (interrupts === 1) {
+      abort.abort();
+      process.stderr.write('\nInterrupted: finishing the steps in flight, releasing locks (Ctrl-C again to stop them and quit)\n');
+    } else if (interrupts === 2) {
+      stop.abort();
+      process.stderr.write('\nStopping: killing the commands in flight and releasing locks (Ctrl-C again to quit at once)\n');
+      setTimeout(() => process.exit(ExitCode.interrupted), FORCED_EXIT_MS).unref();
+    } else process.exit(ExitCode.interrupted);
   };
   process.on('SIGINT', onSigint);
   try {
     const recap = await runPlaybook(pb, inv, {
       check: a.check, diff: a.diff, forks: a.forks, limit: a.limit, tags: a.tags, skipTags: a.skipTags, extraVars,
-      connectorFactory: connectorFactory(a), playbookId: relative('.', a.playbook), signal: abort.signal,
+      connectorFactory: connectorFactory(a), playbookId: relative('.', a.playbook), signal: abort.signal, stopSignal: stop.signal,
       ...(a.commandTimeoutMs ? { commandTimeoutMs: a.commandTimeoutMs } : {}),
+      ...(a.lockWaitMs ? { lockWaitMs: a.lockWaitMs } : {}),
     }, (e: RunEvent) => reporter.handle(e));
     return recap.exitCode;
   } finally {

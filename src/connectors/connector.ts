@@ -36,6 +36,11 @@ export interface ExecRequest {
   timeoutMs?: number;
   /** What to show in logs and errors instead of the script (already masked). */
   display?: string;
+  /**
+   * Run beside the long-lived shells, never queued behind a command in flight (the run
+   * lock's heartbeat). Costs a channel of its own on SSH.
+   */
+  beside?: boolean;
 }
 
 export interface ExecResult {
@@ -60,8 +65,18 @@ export interface Connector {
   /** Inventory name of the host. */
   readonly host: string;
   readonly stats: ConnectorStats;
-  connect(): Promise<void>;
+  /**
+   * Opens the connection. When `signal` aborts first, the attempt stops at once and rejects
+   * with InterruptedError (Ctrl-C never waits out a connect timeout).
+   */
+  connect(signal?: AbortSignal): Promise<void>;
   exec(req: ExecRequest): Promise<ExecResult>;
+  /**
+   * Stops every command in flight at once, best effort: their remote processes (the whole
+   * session of each command, children included) are killed, so nothing is left running.
+   * The connection stays usable for cleanup. Resolves when the kills were sent or failed.
+   */
+  interrupt?(): Promise<void>;
   /** Copies a remote file to a local path (streamed). */
   fetchFile(remotePath: string, localPath: string, become?: Become): Promise<void>;
   close(): Promise<void>;

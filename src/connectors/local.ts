@@ -60,6 +60,8 @@ export class LocalConnector implements Connector {
   }
 
   readonly #defaultPassword: Become['password'];
+  /** Commands in flight, for `interrupt`. */
+  readonly #running = new Set<ChildProcess>();
 
   async connect(): Promise<void> {
     if (this.stats.connections === 0) this.stats.connections = 1;
@@ -74,6 +76,8 @@ export class LocalConnector implements Connector {
     // node's extra stdio is a socket, which /dev/fd/3 cannot open: read it with cat instead
     const words = runWords(longScript ? 'eval "$(cat <&3)"' : req.script, limits);
     const launch = this.#launch(words, req.become, longScript ? req.script : undefined);
+    this.#running.add(launch.child);
+    launch.child.once('close', () => this.#running.delete(launch.child));
     const out: Buffer[] = [];
     launch.child.stdout?.on('data', (c: Buffer) => out.push(c));
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => killGroup(launch.child, this.#opts.killAfterMs), timeoutMs + 1_000);
@@ -111,6 +115,11 @@ export class LocalConnector implements Connector {
   }
 
   async close(): Promise<void> {}
+
+  /** Kills the process group of every command in flight. */
+  async interrupt(): Promise<void> {
+    for (const child of this.#running) killGroup(child, 0);
+  }
 
   #refusal(become: Become | undefined, launch: Launch): string {
     const text = launch.gate?.text() ?? Buffer.concat(launch.stderr).toString('utf8');

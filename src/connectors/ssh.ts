@@ -58,12 +58,12 @@ export class SshConnector implements Connector {
     this.options = parseSshOptions(conn.options, conn.name);
   }
 
-  connect(): Promise<void> {
-    this.#live ??= this.#open();
+  connect(signal?: AbortSignal): Promise<void> {
+    this.#live ??= this.#open(signal);
     return this.#live.then(() => undefined);
   }
 
-  async #open(): Promise<Live> {
+  async #open(signal?: AbortSignal): Promise<Live> {
     const target = resolveTarget(this.conn, await loadSshConfig(this.options.sshConfigPath));
     const session = await connectTarget(target, {
       host: this.host,
@@ -72,6 +72,7 @@ export class SshConnector implements Connector {
       explicitKey: this.conn.privateKeyPath,
       debug: this.deps.debug,
       onConnection: () => this.stats.connections++,
+      signal,
     });
     const limiter = new ChannelLimiter(this.options.maxSessions, () => void this.stats.channels!++);
     const dropped = () => this.#lost;
@@ -114,9 +115,9 @@ export class SshConnector implements Connector {
     const stdin = classifyStdin(req.stdin);
     const longScript = Buffer.byteLength(req.script) > MAX_ARGUMENT_SCRIPT;
     let raw: RawResult | BecomeRefused;
-    if (stdin.kind === 'stream' || (stdin.kind === 'bytes' && stdin.data.length > INLINE_STDIN_MAX)) {
-      if (longScript) throw new ConfigError(`a command with streamed stdin must be shorter than ${MAX_ARGUMENT_SCRIPT} bytes`);
-      const stream = stdin.kind === 'stream' ? stdin.stream : bytesStream(stdin.data);
+    if (req.beside || stdin.kind === 'stream' || (stdin.kind === 'bytes' && stdin.data.length > INLINE_STDIN_MAX)) {
+      if (longScript) throw new ConfigError(`a command with streamed stdin, or run beside the shells, must be shorter than ${MAX_ARGUMENT_SCRIPT} bytes`);
+      const stream = stdin.kind === 'stream' ? stdin.stream : stdin.kind === 'bytes' ? bytesStream(stdin.data) : undefined;
       const spec = { host: this.host, words: runWords(req.script, limits), become, stdin: stream, gateTimeoutMs: this.options.connectTimeoutMs, guardMs };
       raw = await execOnChannel(live.session.client, live.limiter, spec, () => this.#lost);
     } else {
@@ -150,6 +151,12 @@ export class SshConnector implements Connector {
       const r = toResult(raw, performance.now() - started, undefined);
       if (r.exitCode !== 0) throw new CommandError(this.host, `fetch ${remotePath}`, r.exitCode, '', r.stderr, r.durationMs);
     });
+  }
+
+  /** Kills the remote sessions of the commands in flight (bounded by the caller). */
+  async interrupt(): Promise<void> {
+    const live = this.#live && !this.#lost ? await this.#live.catch(() => undefined) : undefined;
+    await live?.pool.interrupt();
   }
 
   async close(): Promise<void> {

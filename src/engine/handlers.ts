@@ -11,8 +11,9 @@ import { createHash } from 'node:crypto';
 import { quote } from '../commands/quote.ts';
 import type { BatchSection } from './batch.ts';
 import type { PreparedHandler } from './prepare.ts';
+import { STATE_DIR as BASE_DIR } from './run-lock.ts';
 
-const STATE_DIR = `"$(if [ "$(id -u)" -eq 0 ]; then echo /var/lib/capstan; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi)/handlers"`;
+const STATE_DIR = `${BASE_DIR}/handlers`;
 
 /** A stable key for one play of one playbook. */
 export function journalKey(playbookId: string, playName: string): string {

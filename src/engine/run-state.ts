@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Become, Connector, ConnectorFactory, HostConnection } from '../connectors/connector.ts';
 import type { StepResult } from '../define/step.ts';
-import type { HostTally, RunEvent } from '../events.ts';
+import type { HostTally, LockedHost, RunEvent } from '../events.ts';
 import { redactDeep } from '../commands/secret.ts';
 import type { InventoryView } from './inventory-view.ts';
-import { HostSession } from './session.ts';
+import { HostSession, type HostLockedError } from './session.ts';
 
 export interface EngineOptions {
   check: boolean;
@@ -27,16 +27,20 @@ export interface EngineOptions {
   runId?: string;
   /** Default per-command timeout. */
   commandTimeoutMs?: number;
-  /** Abort scheduling new steps (SIGINT). */
+  /** Abort scheduling new steps and pending connections (first SIGINT). */
   signal?: AbortSignal;
-  /** Remote lock settings. */
+  /** Also kill the commands in flight on every host (second SIGINT). */
+  stopSignal?: AbortSignal;
+  /** Remote lock settings: stale time (default 3 heartbeats), heartbeat, wait for another run. */
   lockStaleMs?: number;
+  lockHeartbeatMs?: number;
+  lockWaitMs?: number;
   noLock?: boolean;
 }
 
 export interface HostState {
   readonly name: string;
-  status: 'active' | 'failed' | 'unreachable';
+  status: 'active' | 'failed' | 'unreachable' | 'locked';
   tally: HostTally;
   /** Results by step object (steps are values; `ctx.result(step)` reads them). */
   results: Map<object, StepResult>;
@@ -50,6 +54,8 @@ export function emptyTally(): HostTally {
 export class RunState {
   readonly runId: string;
   readonly hosts = new Map<string, HostState>();
+  /** Hosts another run held locked, for the recap. */
+  readonly locked = new Map<string, LockedHost>();
   private readonly connections = new Map<string, HostConnection>();
 
   constructor(
@@ -93,7 +99,11 @@ export class RunState {
     if (!h.session) {
       const make = (): Connector => this.options.connectorFactory(this.connection(name));
       const noLock = this.options.noLock === true || !this.lockedHosts.has(name);
-      h.session = new HostSession(name, make(), { runId: this.runId, lockStaleMs: this.options.lockStaleMs, noLock }, make);
+      const o = this.options;
+      h.session = new HostSession(name, make(), {
+        runId: this.runId, lockStaleMs: o.lockStaleMs, heartbeatMs: o.lockHeartbeatMs, lockWaitMs: o.lockWaitMs, noLock, signal: o.signal,
+        onWarning: (message) => this.emit({ type: 'warning', host: name, message }),
+      }, make);
     }
     return h.session;
   }
@@ -114,6 +124,22 @@ export class RunState {
 
   activeHosts(names: readonly string[]): string[] {
     return names.filter((n) => this.host(n).status === 'active');
+  }
+
+  /** The host is left alone: another run holds its lock (not a failure). */
+  markLocked(name: string, e: HostLockedError): void {
+    this.host(name).status = 'locked';
+    const info: LockedHost = { lockPath: e.lockPath, holder: e.holder, staleInS: e.staleInS };
+    this.locked.set(name, info);
+    this.emit({ type: 'host.locked', host: name, message: e.message, ...info });
+  }
+
+  /** Kills the commands in flight on every host, waiting at most `boundMs`. */
+  async interruptAll(boundMs = 1_500): Promise<void> {
+    const kills = Promise.all([...this.hosts.values()].map((h) => h.session?.interrupt().catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([kills, new Promise((r) => (timer = setTimeout(r, boundMs)))]);
+    clearTimeout(timer);
   }
 
   async closeAll(): Promise<void> {

@@ -6,7 +6,7 @@
  *     check: true, diff: true, forks: 10, tags: [], skipTags: [], extraVars: {},
  *     connectorFactory: defaultConnectorFactory, playbookId: 'site.ts',
  *   }, (event) => reporter.handle(event));
- *   recap.exitCode   // 0 ok, 2 failed, 4 unreachable, 6 both, 130 interrupted
+ *   recap.exitCode   // 0 ok, 2 failed, 3 locked by another run, 4 unreachable, 6 both, 130 interrupted
  */
 import PQueue from 'p-queue';
 import type { Playbook } from '../define/playbook.ts';
@@ -34,6 +34,8 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
     forks: options.forks, hosts: prepared.allHosts, time: new Date(started).toISOString(),
   });
   const queue = new PQueue({ concurrency: Math.max(1, options.forks) });
+  const stop = () => void state.interruptAll();
+  options.stopSignal?.addEventListener('abort', stop, { once: true });
   const progress = startProgress(state, prepared, started);
   try {
     for (const play of prepared.plays) {
@@ -42,6 +44,7 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
     }
   } finally {
     clearInterval(progress);
+    options.stopSignal?.removeEventListener('abort', stop);
     await state.closeAll();
   }
   for (const h of prepared.allHosts) state.host(h);
@@ -49,7 +52,8 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
   const transport = Object.fromEntries([...state.hosts].filter(([, h]) => h.session).map(([n, h]) => [n, h.session!.stats]));
   const recap: Recap = {
     hosts, check: options.check, durationMs: Date.now() - started, interrupted: state.aborted,
-    exitCode: exitCodeFor(Object.values(hosts), state.aborted), transport,
+    exitCode: exitCodeFor(Object.values(hosts), state.aborted, state.locked.size > 0), transport,
+    ...(state.locked.size ? { locked: Object.fromEntries(state.locked) } : {}),
   };
   state.emit({ type: 'run.end', recap });
   return recap;

@@ -8,7 +8,8 @@
 import type PQueue from 'p-queue';
 import type { Serial } from '../define/playbook.ts';
 import { stepName } from '../define/step.ts';
-import { ConnectionError } from '../errors.ts';
+import { ConnectionError, InterruptedError } from '../errors.ts';
+import { HostLockedError } from './session.ts';
 import type { PreparedPlay, PreparedStep } from './prepare.ts';
 import type { RunState } from './run-state.ts';
 import { runStepOnHost, report, stepContext } from './host-step.ts';
@@ -183,6 +184,8 @@ async function journal(run: BatchRun, host: string, script: string): Promise<voi
 
 function failHost(run: BatchRun, host: string, e: unknown, what: string): void {
   const h = run.state.host(host);
+  if (e instanceof InterruptedError && run.state.aborted) return;
+  if (e instanceof HostLockedError) return run.state.markLocked(host, e);
   if (e instanceof ConnectionError) {
     h.status = 'unreachable';
     h.tally.unreachable++;

@@ -8,28 +8,51 @@
  *   await s.close();                                                 // releases the lock, removes the temp dir
  *
  * The first batch on a host carries the lock and the temp directory with the facts, so a
- * warm run costs one round trip to read everything and one to clean up.
+ * warm run costs one round trip to read everything and one to clean up. The lock itself
+ * (where it lives, heartbeat, takeover) is described in run-lock.ts.
  */
 import type { FactRef } from '../define/fact.ts';
 import type { Become, Connector, ExecRequest, ExecResult } from '../connectors/connector.ts';
-import { ConnectionError, CommandError } from '../errors.ts';
+import { ConnectionError, CommandError, InterruptedError } from '../errors.ts';
 import { redact } from '../commands/secret.ts';
 import { quote } from '../commands/quote.ts';
 import { buildBatch, parseBatch, type BatchSection, type SectionOutput } from './batch.ts';
 import { FactStore } from './fact-store.ts';
 import { log } from '../log/logger.ts';
-
-export const LOCK_PATH = '/tmp/capstan.lock';
-const LOCK_BUSY = 75;
+import { DEFAULT_HEARTBEAT_MS, heartbeatScript, LOCK_BUSY, lockScript, parseLockOutput, releaseScript, STALE_HEARTBEATS, type LockOutcome } from './run-lock.ts';
 
 export interface SessionOptions {
   runId: string;
-  /** A lock whose heartbeat is older than this is taken over. */
-  lockStaleMs?: number;
-  heartbeatMs?: number;
+  /** A lock whose heartbeat is older than this is taken over (default: 3 heartbeats). */
+  lockStaleMs?: number | undefined;
+  heartbeatMs?: number | undefined;
+  /** How long to wait for another run's lock before reporting the host LOCKED (default 0). */
+  lockWaitMs?: number | undefined;
   /** Skip the remote lock (tests of other things). */
-  noLock?: boolean;
+  noLock?: boolean | undefined;
+  /** Aborts a connection attempt and a wait for the lock at once (Ctrl-C). */
+  signal?: AbortSignal | undefined;
+  /** Things the user must hear about (a lock taken over, a wait for the lock). */
+  onWarning?: ((message: string) => void) | undefined;
 }
+
+/** Another run holds the host's lock: the host is LOCKED, not failed. */
+export class HostLockedError extends CommandError {
+  constructor(
+    host: string,
+    readonly lockPath: string,
+    readonly holder: string,
+    /** Seconds until the holder's lock counts as dead if its heartbeat stays silent. */
+    readonly staleInS: number,
+  ) {
+    super(host, 'acquire run lock', LOCK_BUSY, '', '', 0,
+      `${host}: another Capstan run holds the lock ${lockPath} (${holder}); its lock is taken over if its heartbeat stays silent for ${staleInS} s more. ` +
+      'Wait for it to finish, or run with --lock-wait SECONDS to wait for it.');
+  }
+}
+
+/** Poll interval while waiting for another run's lock. */
+const LOCK_POLL_MS = 1_000;
 
 export class HostSession {
   readonly facts = new FactStore();
@@ -37,6 +60,7 @@ export class HostSession {
   /** Counters of connectors replaced by `replaceConnector` (after a reboot). */
   private readonly previous = { roundTrips: 0, connections: 0, channels: 0 };
   private lockBecome: Become | undefined;
+  private lockPath: string | undefined;
   private tmpDir: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
@@ -80,20 +104,24 @@ export class HostSession {
     return this.tmpDir;
   }
 
+  private get heartbeatMs(): number {
+    return this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  }
+
+  private get staleMs(): number {
+    return this.options.lockStaleMs ?? STALE_HEARTBEATS * this.heartbeatMs;
+  }
+
   /** Gathers the facts not yet known, plus `extra` sections, in one round trip. */
   async gather(refs: readonly FactRef<unknown>[], become: Become | undefined, extra: BatchSection[] = []): Promise<Map<string, SectionOutput>> {
     const missing = dedupe(refs.filter((r) => !this.facts.has(r)));
-    const sections: BatchSection[] = [...this.openingSections(become), ...extra];
     const { singles, groups } = combinable(missing);
-    for (const r of singles) sections.push({ id: `fact:${r.key}`, script: r.script });
-    for (const [name, group] of groups) sections.push({ id: `facts:${name}`, script: group[0]!.combine!.with.script(group.map((r) => r.combine!.args)) });
-    if (sections.length === 0) return new Map();
-    if (!this.opened) await this.connector.connect();
-    const { script, marker } = buildBatch(sections);
-    const res = await this.connector.exec({ script, become, display: `gather ${missing.length} facts` });
-    log().debug('gather', { host: this.host, facts: missing.length, sections: sections.length, exitCode: res.exitCode, durationMs: res.durationMs });
-    const out = parseBatch(res.stdout, marker, sections);
-    if (!this.opened) this.finishOpening(out, become, res);
+    const factSections: BatchSection[] = [...extra];
+    for (const r of singles) factSections.push({ id: `fact:${r.key}`, script: r.script });
+    for (const [name, group] of groups) factSections.push({ id: `facts:${name}`, script: group[0]!.combine!.with.script(group.map((r) => r.combine!.args)) });
+    if (factSections.length === 0 && this.opened) return new Map();
+    if (!this.opened) await this.connector.connect(this.options.signal);
+    const { out, res } = await this.runBatch(factSections, become, missing.length);
     for (const [name, group] of groups) splitCombined(this.host, name, group, out.get(`facts:${name}`), out);
     for (const r of missing) {
       const o = out.get(`fact:${r.key}`);
@@ -103,11 +131,37 @@ export class HostSession {
     return out;
   }
 
+  /** Runs the batch; the first one also takes the lock, waiting for it up to `lockWaitMs`. */
+  private async runBatch(factSections: BatchSection[], become: Become | undefined, facts: number): Promise<{ out: Map<string, SectionOutput>; res: ExecResult }> {
+    const deadline = Date.now() + (this.options.lockWaitMs ?? 0);
+    let waiting = false;
+    for (;;) {
+      const sections = [...this.openingSections(become), ...factSections];
+      const { script, marker } = buildBatch(sections);
+      const res = await this.connector.exec({ script, become, display: `gather ${facts} facts` });
+      log().debug('gather', { host: this.host, facts, sections: sections.length, exitCode: res.exitCode, durationMs: res.durationMs });
+      const out = parseBatch(res.stdout, marker, sections);
+      if (this.opened) return { out, res };
+      const lock = this.finishOpening(out, become, res);
+      if (lock?.kind !== 'busy') return { out, res };
+      const left = deadline - Date.now();
+      if (left <= 0) throw new HostLockedError(this.host, lock.path, lock.holder, Math.max(0, Math.ceil(this.staleMs / 1000) - lock.ageS));
+      if (!waiting) this.options.onWarning?.(`waiting up to ${Math.ceil(left / 1000)} s for the run lock ${lock.path}, held by ${lock.holder}`);
+      waiting = true;
+      await pause(Math.min(LOCK_POLL_MS, left), this.options.signal, this.host);
+    }
+  }
+
   async exec(req: ExecRequest): Promise<ExecResult> {
     if (!this.opened) await this.gather([], req.become);
     const r = await this.connector.exec(req);
     log().debug('exec', { host: this.host, command: req.display ?? req.script.split('\n')[0], exitCode: r.exitCode, durationMs: r.durationMs, ...(r.exitCode !== 0 ? { stderr: r.stderr.slice(0, 2000) } : {}) });
     return r;
+  }
+
+  /** Kills the commands in flight on the host (second Ctrl-C); the session stays open for cleanup. */
+  async interrupt(): Promise<void> {
+    await this.current.interrupt?.();
   }
 
   /** Releases the lock and removes the temp directory: one round trip. */
@@ -119,7 +173,7 @@ export class HostSession {
       if (this.opened) {
         const parts = [];
         if (this.tmpDir) parts.push(`rm -rf -- ${quote(this.tmpDir)}`);
-        if (!this.options.noLock) parts.push(`if grep -qs -- ${quote(this.options.runId)} ${LOCK_PATH}; then rm -f ${LOCK_PATH}; fi`);
+        if (this.lockPath) parts.push(releaseScript(this.lockPath, this.options.runId));
         if (parts.length) await this.connector.exec({ script: parts.join('; '), become: this.lockBecome, timeoutMs: 15_000 });
       }
     } catch (e) {
@@ -132,45 +186,76 @@ export class HostSession {
   private openingSections(become: Become | undefined): BatchSection[] {
     if (this.opened) return [];
     this.lockBecome = become;
-    const sections: BatchSection[] = [];
-    if (!this.options.noLock) sections.push({ id: 'lock', script: lockScript(this.options.runId, this.options.lockStaleMs ?? 15 * 60_000), gate: true, keepStderr: true });
-    sections.push({ id: 'tmp', script: `umask 077 && mktemp -d /tmp/capstan.run.XXXXXXXX` });
-    return sections;
+    if (this.options.noLock) return [{ id: 'tmp', script: `umask 077 && mktemp -d /tmp/capstan.run.XXXXXXXX` }];
+    return [{ id: 'lock', script: lockScript(this.options.runId, this.staleMs), gate: true, keepStderr: true }];
   }
 
-  private finishOpening(out: Map<string, SectionOutput>, _become: Become | undefined, res: ExecResult): void {
-    const lock = out.get('lock');
-    if (!this.options.noLock && (!lock || lock.exitCode !== 0)) {
-      const holder = lock?.stdout.trim() || res.stderr.trim();
-      throw new CommandError(this.host, 'acquire run lock', lock?.exitCode ?? res.exitCode, lock?.stdout ?? '', res.stderr, res.durationMs,
-        lock?.exitCode === LOCK_BUSY
-          ? `${this.host}: another Capstan run holds the lock ${LOCK_PATH} (${holder}). Wait for it to finish; if it died, the lock is taken over after its heartbeat stops for the stale timeout, or remove the file by hand.`
-          : `${this.host}: could not take the run lock ${LOCK_PATH}: ${redact(holder)}`);
+  /** Reads the lock's outcome; returns it when busy (the caller waits or reports LOCKED). */
+  private finishOpening(out: Map<string, SectionOutput>, _become: Become | undefined, res: ExecResult): LockOutcome | undefined {
+    if (this.options.noLock) {
+      this.opened = true;
+      this.tmpDir = out.get('tmp')?.stdout.trim() || undefined;
+      return undefined;
+    }
+    const section = out.get('lock');
+    const lock = section ? parseLockOutput(section.stdout, section.exitCode) : { kind: 'error' as const, message: res.stderr.trim() || `exit ${res.exitCode}` };
+    if (lock.kind === 'busy') return lock;
+    if (lock.kind !== 'acquired') {
+      throw new CommandError(this.host, 'acquire run lock', section?.exitCode ?? res.exitCode, section?.stdout ?? '', res.stderr, res.durationMs,
+        `${this.host}: could not take the run lock: ${redact(lock.message)}`);
     }
     this.opened = true;
-    this.tmpDir = out.get('tmp')?.stdout.trim() || undefined;
-    if (!this.options.noLock) {
-      const every = this.options.heartbeatMs ?? 60_000;
-      this.heartbeat = setInterval(() => {
-        this.connector.exec({ script: `touch -c ${LOCK_PATH}`, become: this.lockBecome, timeoutMs: 10_000 }).catch(() => undefined);
-      }, every);
-      this.heartbeat.unref();
+    this.lockPath = lock.path;
+    this.tmpDir = lock.tmpDir;
+    if (lock.takeover) {
+      const t = lock.takeover;
+      this.options.onWarning?.(`took over the run lock ${lock.path} of a dead run (${t.holder}): no heartbeat for ${t.ageS} s${t.removed ? `; removed its temp directory ${t.removed}` : ''}`);
     }
+    this.startHeartbeat();
+    return lock;
+  }
+
+  /**
+   * Touches the lock every heartbeat, on a channel of its own (never queued behind a long
+   * command). It stops when the connection is lost, which is what lets another run take over.
+   */
+  private startHeartbeat(): void {
+    const path = this.lockPath as string;
+    const beat = async () => {
+      try {
+        const r = await this.connector.exec({ script: heartbeatScript(path, this.options.runId), become: this.lockBecome, timeoutMs: this.heartbeatMs, beside: true });
+        if (r.exitCode === 3) {
+          this.stopHeartbeat();
+          this.options.onWarning?.(`the run lock ${path} is no longer this run's: another run took it over`);
+        }
+      } catch {
+        this.stopHeartbeat();
+      }
+    };
+    this.heartbeat = setInterval(() => void beat(), this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 }
 
-/** Creates the lock exclusively (noclobber); takes over a lock whose heartbeat is stale. */
-export function lockScript(runId: string, staleMs: number): string {
-  const info = quote(`run ${runId}`);
-  const staleS = Math.ceil(staleMs / 1000);
-  return [
-    `L=${LOCK_PATH}`,
-    `take() { ( set -C; umask 022; printf '%s by %s since %s\\n' ${info} "$(id -un)" "$(date -u +%FT%TZ)" > "$L" ) 2>/dev/null; }`,
-    `if take; then exit 0; fi`,
-    `age=$(( $(date +%s) - $(stat -c %Y "$L" 2>/dev/null || echo 0) ))`,
-    `if [ "$age" -gt ${staleS} ] && rm -f "$L" && take; then echo "took over a stale lock (${'${age}'}s without heartbeat)" >&2; exit 0; fi`,
-    `cat "$L" 2>/dev/null; exit ${LOCK_BUSY}`,
-  ].join('\n');
+/** Waits `ms`, or rejects with InterruptedError as soon as `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError(`${host}: stopped waiting for the run lock (interrupted)`));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    if (signal?.aborted) return stop();
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
 
 function parseFact(host: string, ref: FactRef<unknown>, o: SectionOutput): unknown {

@@ -1,12 +1,13 @@
 /**
  * apt facts: the dpkg state of some packages (with their candidate versions when asked), and
- * the age of the package lists. Both say when the host has no apt at all.
+ * the age of the package lists (and whether dpkg was interrupted). Both say when the host has
+ * no apt at all.
  *
  *   aptPackages({ names: ['curl', 'haproxy'] })
  *   // → { supported: true, packages: { curl: { status: 'installed', version: '7.88.1-10+deb12u5' },
  *   //                                  haproxy: { status: 'absent', version: null } } }
  *   aptPackages({ names: ['haproxy'], candidates: true })   // adds `candidate` from `apt-cache policy`
- *   aptCache()   // → { supported: true, now: 1718000000, updatedAt: 1717990000, hasLists: true }
+ *   aptCache()   // → { supported: true, now: 1718000000, updatedAt: 1717990000, hasLists: true, dpkgInterrupted: false }
  *
  * The lists' age is the newer of the mtimes of /var/lib/apt/periodic/update-success-stamp
  * (touched after every successful update Capstan runs, and by Ubuntu's update hook) and of the
@@ -40,10 +41,16 @@ export interface AptCache {
   updatedAt: number | null;
   /** Whether any Packages index exists under /var/lib/apt/lists. */
   hasLists: boolean;
+  /**
+   * dpkg was interrupted: its update journal (/var/lib/dpkg/updates) holds entries that only
+   * `dpkg --configure -a` settles; until then apt-get refuses to work.
+   */
+  dpkgInterrupted?: boolean;
 }
 
 export const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
 export const LISTS_DIR = '/var/lib/apt/lists';
+export const DPKG_UPDATES_DIR = '/var/lib/dpkg/updates';
 
 const NO_APT = `if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then ID=unknown; if [ -r /etc/os-release ]; then . /etc/os-release; fi; printf 'unsupported\\t%s\\n' "$ID"; exit 0; fi`;
 const POLICY_MARK = '--capstan-apt-policy--';
@@ -63,7 +70,7 @@ export const aptCache = defineFact<void, AptCache>({
   name: 'apt.cache',
   command: () => [
     NO_APT,
-    `printf '%s %s %s %s\\n' "$(date +%s)" "$(stat -c %Y ${UPDATE_STAMP} 2>/dev/null || echo -)" "$(stat -c %Y ${LISTS_DIR} 2>/dev/null || echo -)" "$(set -- ${LISTS_DIR}/*_Packages*; if [ -f "$1" ]; then echo 1; else echo 0; fi)"`,
+    `printf '%s %s %s %s %s\\n' "$(date +%s)" "$(stat -c %Y ${UPDATE_STAMP} 2>/dev/null || echo -)" "$(stat -c %Y ${LISTS_DIR} 2>/dev/null || echo -)" "$(set -- ${LISTS_DIR}/*_Packages*; if [ -f "$1" ]; then echo 1; else echo 0; fi)" "$(ls -A ${DPKG_UPDATES_DIR} 2>/dev/null | grep -c '^[0-9][0-9]*$')"`,
   ].join('\n'),
   parse: (out) => parseAptCache(out),
 });
@@ -129,13 +136,15 @@ export function parseAptPolicy(text: string): Map<string, { installed: string | 
   return out;
 }
 
-/** Parses the apt.cache output: `unsupported\tID`, or `now stamp lists hasLists`. */
+/** Parses the apt.cache output: `unsupported\tID`, or `now stamp lists hasLists [journalEntries]`. */
 export function parseAptCache(out: string): AptCache {
   const unsupported = /^unsupported\t(.*)$/m.exec(out);
   if (unsupported) return { supported: false, os: unsupported[1]?.trim() || 'unknown', now: 0, updatedAt: null, hasLists: false };
-  const line = out.split('\n').find((l) => /^\d+ \S+ \S+ \d+$/.test(l.trim()));
+  const line = out.split('\n').find((l) => /^\d+ \S+ \S+ \d+( \d+)?$/.test(l.trim()));
   if (!line) throw new Error('expected "now stamp lists count" from the apt.cache probe');
-  const [now = '0', stamp = '-', lists = '-', count = '0'] = line.trim().split(' ');
+  const [now = '0', stamp = '-', lists = '-', count = '0', journal] = line.trim().split(' ');
   const times = [stamp, lists].filter((t) => /^\d+$/.test(t)).map(Number);
-  return { supported: true, os: '', now: Number(now), updatedAt: times.length ? Math.max(...times) : null, hasLists: Number(count) > 0 };
+  const cache: AptCache = { supported: true, os: '', now: Number(now), updatedAt: times.length ? Math.max(...times) : null, hasLists: Number(count) > 0 };
+  if (journal !== undefined) cache.dpkgInterrupted = Number(journal) > 0;
+  return cache;
 }

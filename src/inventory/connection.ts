@@ -71,6 +71,8 @@ export function connectionFromVars(hv: HostVars): HostConnection {
   if (knownHosts !== undefined) conn.options.knownHostsPath = knownHosts.startsWith('~/') ? `${homedir()}${knownHosts.slice(1)}` : knownHosts;
   const policy = r.text(['capstan_host_key_policy']);
   if (policy !== undefined) conn.options.hostKeyPolicy = policy;
+  const channels = r.integer('capstan_ssh_max_channels', 2, 100, "at most sshd's MaxSessions");
+  if (channels !== undefined) conn.options.maxSessions = channels;
   r.throwIfAny();
   return conn;
 }
@@ -143,6 +145,15 @@ class Reader {
     if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535) return n;
     this.fail(r, `${r.name} must be a port number from 1 to 65535, got ${JSON.stringify(r.value)}`);
     return 22;
+  }
+
+  integer(name: string, min: number, max: number, hint: string): number | undefined {
+    const r = this.find([name]);
+    if (!r) return undefined;
+    const n = typeof r.value === 'string' && /^\s*[0-9]+\s*$/.test(r.value) ? Number(r.value) : r.value;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max) return n;
+    this.fail(r, `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(r.value)}`, hint);
+    return undefined;
   }
 
   become(): (Become & { enabled: boolean }) | undefined {

@@ -13,7 +13,9 @@
  *
  * apt waits for the dpkg/apt locks up to `lockTimeout` seconds: first for every process that
  * has one of the lock files open to let go, then through apt's own `DPkg::Lock::Timeout`. A
- * holder is never killed; after the timeout the step fails naming it. Under --check, later
+ * holder is never killed; after the timeout the step fails naming it. When dpkg was
+ * interrupted (a run lost mid-install), `dpkg --configure -a` settles it first, as a change of
+ * its own. Under --check, later
  * steps that read what packages bring (units, files, programs, users, listening ports, kernel
  * modules) are reported as "depends on an earlier change".
  */
@@ -100,12 +102,28 @@ export function planApt(a: AptArgs, { pkgs, cache }: AptFacts): Plan {
   const stale = a.updateCache ? cacheUpdateReason(cache, a.cacheValidTime) : null;
   const update = stale ? change(`update the package lists: ${stale}`, exec(aptUpdate(a.lockTimeout))) : undefined;
   const state = (n: string): PackageState => pkgs.packages[n] ?? { status: 'absent', version: null };
-  const partial = a.state !== 'absent' ? a.names.filter((n) => state(n).status === 'partial') : [];
-  if (partial.length) return fail(`${partial.join(', ')}: half-installed or half-configured (dpkg was interrupted); repair with \`dpkg --configure -a\` first`);
+  const repair = dpkgRepair(a, cache, a.names.filter((n) => state(n).status === 'partial'));
   const work = a.state === 'absent' ? planRemove(a, state) : planInstall(a, state, update !== undefined, cache);
   if (typeof work === 'string') return fail(work);
-  if (!update && !work.change) return { changes: [], noop: work.noop + freshness(a, cache) };
-  return changes(update, work.change);
+  if (!update && !repair && !work.change) return { changes: [], noop: work.noop + freshness(a, cache) };
+  return changes(repair, update, work.change);
+}
+
+/**
+ * `dpkg --configure -a` first, when dpkg was interrupted (its journal holds entries: apt-get
+ * refuses to work until it is settled) or a package this step installs is half-configured.
+ */
+function dpkgRepair(a: AptArgs, cache: AptCache, partial: string[]): Change | undefined {
+  const half = a.state !== 'absent' ? partial : [];
+  if (!cache.dpkgInterrupted && !half.length) return undefined;
+  const why = cache.dpkgInterrupted ? 'dpkg was interrupted' : `${half.join(', ')} half-installed or half-configured`;
+  return change(`repair dpkg (${why}): dpkg --configure -a`, exec(dpkgConfigureAll(a.lockTimeout)));
+}
+
+/** `dpkg --configure -a` after the lock wait, keeping the old configuration files. */
+export function dpkgConfigureAll(seconds: number): Command {
+  const script = `${waitForAptLocks(seconds)} && dpkg --force-confdef --force-confold --configure -a`;
+  return cmd(script, { env: { DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 type Work = { change?: Change; noop: string } | string;
@@ -155,7 +173,8 @@ function factArgs(a: AptArgs) {
 function predictApt(a: AptArgs, { pkgs, cache }: AptFacts): Prediction[] {
   if (!pkgs.supported) return [];
   const updating = a.updateCache && cacheUpdateReason(cache, a.cacheValidTime) !== null;
-  const out: Prediction[] = updating ? [predict(aptCache(), { ...cache, updatedAt: cache.now, hasLists: true })] : [];
+  const settled = { ...cache, ...(cache.dpkgInterrupted ? { dpkgInterrupted: false } : {}) };
+  const out: Prediction[] = updating ? [predict(aptCache(), { ...settled, updatedAt: cache.now, hasLists: true })] : cache.dpkgInterrupted ? [predict(aptCache(), settled)] : [];
   const ref = aptPackages(factArgs(a));
   if ((a.state === 'latest' && updating) || (a.state === 'absent' && !a.purge)) return [...out, predictUnknown(ref)];
   const after = Object.fromEntries(a.names.map((n): [string, PackageState] => {

@@ -41,6 +41,8 @@ export class PrettyReporter {
         return this.hostStep(e);
       case 'host.unreachable':
         return this.line(this.c.red(`unreachable: [${e.host}] ${e.message}`));
+      case 'host.locked':
+        return this.line(this.c.yellow(`LOCKED: [${e.host}] ${e.message}`));
       case 'play.end':
         return;
       case 'progress':

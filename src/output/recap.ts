@@ -20,6 +20,9 @@ export function renderRecap(recap: Recap, c: Palette): string {
     };
     lines.push(`${color(name.padEnd(width))} : ${cell('ok', t.ok, c.green)}${cell('changed', t.changed, c.yellow)}${cell('unreachable', t.unreachable, c.red)}${cell('failed', t.failed, c.red)}${cell('skipped', t.skipped, c.cyan)}${cell('ignored', t.ignored, c.dim)}`);
   }
+  for (const [name, l] of Object.entries(recap.locked ?? {})) {
+    lines.push(`${c.yellow(name.padEnd(width))} : LOCKED by another run (${l.holder}); stale in ${l.staleInS} s if its heartbeat stays silent`);
+  }
   lines.push('', `${outcome(recap, c)}  (${(recap.durationMs / 1000).toFixed(1)} s, exit ${recap.exitCode})`);
   return lines.join('\n');
 }
@@ -33,6 +36,8 @@ function outcome(recap: Recap, c: Palette): string {
         : c.green('Check finished: every host is already in the wanted state.');
     case ExitCode.failed:
       return c.red('Some hosts FAILED: read the messages above, fix the cause, and run again (converged hosts report no changes).');
+    case ExitCode.locked:
+      return c.yellow('Some hosts were LOCKED by another run and left alone: run again when it has finished (or with --lock-wait SECONDS).');
     case ExitCode.unreachable:
       return c.red('Some hosts were UNREACHABLE: check that they are up and that SSH works (capstan facts HOST), then run again.');
     case ExitCode.failedAndUnreachable:

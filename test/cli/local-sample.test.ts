@@ -80,7 +80,6 @@ describe('SIGINT during a run', () => {
   it('finishes the step in flight, schedules nothing more, releases the lock and temp dir, prints the recap, exits 130', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'capstan-int-'));
     writeFileSync(join(dir, 'hosts.ini'), 'localhost ansible_connection=local\n');
-    const tempsBefore = new Set(readdirSync('/tmp').filter((f) => f.startsWith('capstan.run.')));
     const release = join(dir, 'release');
     const child = spawn(join(root, 'bin/capstan.js'), ['run', 'test/fixtures/playbooks/slow-local.ts', '-i', join(dir, 'hosts.ini'), '-e', `release=${release}`], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
     const closed = new Promise<string>((r) => child.on('close', (code, signal) => r(signal ? `killed by ${signal}` : `exit ${code}`)));
@@ -94,6 +93,8 @@ describe('SIGINT during a run', () => {
     });
     // The first step holds until released: interrupt while it is in flight, then let it finish.
     await waitForOutput(child.stdout, /STEP \[first\]/, { timeoutMs: 60_000 });
+    const tmp = /^tmp (.*)$/m.exec(readFileSync('/var/lib/capstan/run.lock', 'utf8'))?.[1];
+    assert.match(tmp ?? '', /^\/tmp\/capstan\.run\./, 'the run names its temp dir in its lock');
     child.kill('SIGINT');
     await waitForOutput(child.stderr, /Interrupted: finishing the steps in flight/, { timeoutMs: 60_000 });
     writeFileSync(release, '');
@@ -101,9 +102,8 @@ describe('SIGINT during a run', () => {
     assert.match(out, /STEP \[first\]\nchanged: \[localhost\]/, 'the step in flight finished');
     assert.doesNotMatch(out, /STEP \[second\]|never reached/, 'nothing more was scheduled');
     assert.match(out, /PLAY RECAP/);
-    assert.equal(existsSync('/tmp/capstan.lock'), false, 'lock released');
-    const leftover = readdirSync('/tmp').filter((f) => f.startsWith('capstan.run.') && !tempsBefore.has(f));
-    assert.deepEqual(leftover, [], 'temp dir removed');
+    assert.equal(existsSync('/var/lib/capstan/run.lock'), false, 'lock released');
+    assert.equal(existsSync(tmp as string), false, 'temp dir removed');
   });
 });
 

@@ -82,6 +82,12 @@ describe('apt.cache fact', () => {
 
   it('knows lists that were never updated, and empty lists', () => {
     assert.deepEqual(parseAptCache('1000 - - 0\n'), { supported: true, os: '', now: 1000, updatedAt: null, hasLists: false });
+  });
+
+  it('says whether dpkg was interrupted: numbered entries left in its update journal', () => {
+    assert.equal(parseAptCache('1000 900 950 1 0\n').dpkgInterrupted, false);
+    assert.equal(parseAptCache('1000 900 950 1 2\n').dpkgInterrupted, true);
+    assert.match(aptCache().script, /ls -A \/var\/lib\/dpkg\/updates .*grep -c '\^\[0-9\]\[0-9\]\*\$'/);
     assert.equal(parseAptCache('1000 - 950 0\n').hasLists, false);
   });
 

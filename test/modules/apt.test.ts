@@ -53,9 +53,28 @@ describe('apt', () => {
       assert.match(commands(plan({ name: 'haproxy' }, { haproxy: { status: 'config-files', version: null } }))[0] ?? '', /install -- haproxy$/);
     });
 
-    it('fails on a half-configured package instead of guessing', () => {
+    it('settles a half-configured package with dpkg --configure -a, then installs it', () => {
       const p = plan({ name: 'haproxy' }, { haproxy: { status: 'partial', version: '2.6' } });
-      assert.match(p.error ?? '', /haproxy: half-installed or half-configured .*dpkg --configure -a/);
+      assert.equal(p.error, undefined);
+      assert.deepEqual(p.changes.map((c) => c.summary), ['repair dpkg (haproxy half-installed or half-configured): dpkg --configure -a', 'install haproxy']);
+    });
+
+    it('repairs an interrupted dpkg first, as a change of its own, whatever else the step does', () => {
+      const interrupted: AptCache = { ...fresh, dpkgInterrupted: true };
+      const install = plan({ name: 'haproxy' }, { haproxy: { status: 'absent', version: null } }, interrupted);
+      assert.deepEqual(install.changes.map((c) => c.summary), ['repair dpkg (dpkg was interrupted): dpkg --configure -a', 'install haproxy']);
+      const script = install.changes[0]?.actions[0]?.kind === 'exec' ? install.changes[0].actions[0].command.script : '';
+      assert.match(script, /-lname '\/var\/lib\/dpkg\/lock\*'.* && dpkg --force-confdef --force-confold --configure -a$/, 'after the wait for the dpkg locks');
+      const nothingElse = plan({ name: 'curl' }, { curl: { status: 'installed', version: '7.88' } }, interrupted);
+      assert.deepEqual(nothingElse.changes.map((c) => c.summary), ['repair dpkg (dpkg was interrupted): dpkg --configure -a']);
+      assert.equal(plan({ name: 'curl' }, { curl: { status: 'installed', version: '7.88' } }).changes.length, 0, 'nothing to repair on a settled dpkg');
+    });
+
+    it('predicts a settled dpkg after the repair, so a later apt step under --check plans no second repair', () => {
+      const interrupted: AptCache = { ...fresh, dpkgInterrupted: true };
+      const preds = (apt.definition.predicts as unknown as (a: unknown, f: unknown) => Prediction[])(aptArgs.parse({ name: 'curl' }), { pkgs: pkgs({ curl: { status: 'installed', version: '7.88' } }), cache: interrupted });
+      const cache = preds.find((x) => x.fact.name === 'apt.cache');
+      assert.equal((cache?.value as AptCache | undefined)?.dpkgInterrupted, false);
     });
 
     it('fails clearly on a host without apt', () => {

@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { becomeFailureMessage, ReadyGate } from '../common/gate.ts';
 import { gatedCommand, sudoWords, token } from '../common/wrap.ts';
-import type { ChannelLimiter } from './limiter.ts';
+import { openWithin, type ChannelLimiter } from './limiter.ts';
 import type { ShellBecome } from './shells.ts';
 import { BecomeRefused, openChannel, recordedExit, type DroppedCheck, type RawResult } from './shell.ts';
 
@@ -39,12 +39,11 @@ function statusOf(code: number | null | undefined, signal: string | undefined): 
 
 /** Runs one command on its own channel. */
 export async function execOnChannel(client: Client, limiter: ChannelLimiter, spec: ChannelSpec, dropped: DroppedCheck): Promise<RawResult | BecomeRefused> {
-  const release = await limiter.acquire();
+  const ready = token('capstan-ready-');
+  const prompt = token('capstan-sudo-');
+  const prefix = spec.become ? sudoWords(spec.become, prompt) : '';
+  const { ch, release } = await openWithin(limiter, () => openChannel(client, gatedCommand(ready, spec.words, prefix), spec.host, dropped));
   try {
-    const ready = token('capstan-ready-');
-    const prompt = token('capstan-sudo-');
-    const prefix = spec.become ? sudoWords(spec.become, prompt) : '';
-    const ch = await openChannel(client, gatedCommand(ready, spec.words, prefix), spec.host, dropped);
     const gate = new ReadyGate({ ready, prompt, password: spec.become?.password, send: (s) => ch.write(s) });
     return await drive(ch, gate, spec, dropped);
   } finally {

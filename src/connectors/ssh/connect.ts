@@ -12,7 +12,7 @@
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { redact, type Secret } from '../../commands/secret.ts';
-import { ConnectionError } from '../../errors.ts';
+import { ConnectionError, InterruptedError } from '../../errors.ts';
 import { planAuth } from './auth.ts';
 import type { Endpoint, Target } from './config.ts';
 import { preferredAlgorithms, verifyHostKey } from './host-key.ts';
@@ -29,6 +29,8 @@ export interface ConnectContext {
   debug?: ((line: string) => void) | undefined;
   /** Called once per connection to the target that reached the ready state. */
   onConnection?: () => void;
+  /** Aborting stops the attempt at once (InterruptedError), retries and backoff included. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface Session {
@@ -50,9 +52,29 @@ export async function connectTarget(target: Target, ctx: ConnectContext): Promis
     } catch (e) {
       const final = !(e instanceof ConnectionError) || e.reason === 'auth' || e.reason === 'host-key' || attempt >= connectRetries;
       if (final) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(retryBackoffMs * 2 ** attempt, 60_000)));
+      await backoff(Math.min(retryBackoffMs * 2 ** attempt, 60_000), ctx);
     }
   }
+}
+
+/** Waits before a retry; an abort ends the wait with InterruptedError. */
+function backoff(ms: number, ctx: ConnectContext): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (ctx.signal?.aborted) return reject(interrupted(ctx.host));
+    const timer = setTimeout(() => {
+      ctx.signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(interrupted(ctx.host));
+    };
+    ctx.signal?.addEventListener('abort', stop, { once: true });
+  });
+}
+
+function interrupted(host: string): InterruptedError {
+  return new InterruptedError(`${host}: connection attempt stopped (interrupted)`);
 }
 
 async function connectOnce(target: Target, ctx: ConnectContext): Promise<Session> {
@@ -149,10 +171,11 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
   if (debug) config.debug = (line: string) => debug(redact(line));
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
-    const fail = (e: ConnectionError) => {
+    const fail = (e: ConnectionError | InterruptedError) => {
       if (settled) return;
       settled = true;
       clearTimeout(guard);
+      ctx.signal?.removeEventListener('abort', abort);
       client.destroy();
       reject(e);
     };
@@ -160,12 +183,16 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
       () => fail(new ConnectionError(ctx.host, `no SSH session with ${where(endpoint)} within ${options.connectTimeoutMs} ms`, 'timeout')),
       options.connectTimeoutMs + 1_000,
     );
+    const abort = () => fail(interrupted(ctx.host));
+    if (ctx.signal?.aborted) return abort();
+    ctx.signal?.addEventListener('abort', abort, { once: true });
     client.on('error', (err) => fail(classify(err, ctx.host, endpoint, refusal, auth.offered, options.connectTimeoutMs)));
     client.once('close', () => fail(new ConnectionError(ctx.host, `${where(endpoint)} closed the connection during the handshake`, 'dropped')));
     client.once('ready', () => {
       if (settled) return;
       settled = true;
       clearTimeout(guard);
+      ctx.signal?.removeEventListener('abort', abort);
       // Commands are small writes answered by small writes: without this, Nagle's algorithm
       // and delayed ACKs add about 40 ms to each one when ssh2 splits a packet in two writes.
       client.setNoDelay(true);

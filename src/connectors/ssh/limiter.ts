@@ -3,20 +3,56 @@
  * MaxSessions: work beyond the limit waits its turn instead of failing with "channel open
  * failure". When the connection dies, everyone still waiting is rejected at once.
  *
+ * When the server refuses a channel below the limit (its MaxSessions is lower than ours),
+ * `refused` lowers the limit to the channels open, and the work queues on them.
+ *
  *   const limiter = new ChannelLimiter(8);
  *   const release = await limiter.acquire();
  *   try { await useChannel(); } finally { release(); }
+ *   // on "open failure", after release(): limiter.refused(err); then acquire again
  */
+import { ConnectionError } from '../../errors.ts';
+
+/** The server refused to open a channel on a live connection (sshd's MaxSessions reached). */
+export class ChannelRefused extends ConnectionError {}
+
 export class ChannelLimiter {
   #inUse = 0;
   #waiting: { grant: (release: () => void) => void; fail: (e: Error) => void }[] = [];
   #broken: Error | undefined;
+  #lowered: ((max: number) => void)[] = [];
+
+  #max: number;
 
   /** Called each time a channel is granted (for the connector's channel counter). */
   constructor(
-    readonly max: number,
+    max: number,
     private readonly onGrant: () => void = () => undefined,
-  ) {}
+  ) {
+    this.#max = max;
+  }
+
+  /** Channels that may be open at once. */
+  get max(): number {
+    return this.#max;
+  }
+
+  /**
+   * The server refused a new channel while the channels now in use were open: it allows no
+   * more than those, so they become the limit. Throws `error` when fewer than two channels
+   * are left (a shell and a transfer need one each), and never raises the limit.
+   */
+  refused(error: Error): void {
+    if (this.#inUse < 2) throw error;
+    if (this.#inUse >= this.#max) return;
+    this.#max = this.#inUse;
+    for (const l of this.#lowered) l(this.#max);
+  }
+
+  /** Calls `listener` with the new limit each time the server's refusal lowers it. */
+  onLowered(listener: (max: number) => void): void {
+    this.#lowered.push(listener);
+  }
 
   get inUse(): number {
     return this.#inUse;
@@ -29,7 +65,7 @@ export class ChannelLimiter {
   /** Resolves with a release function once a channel may be opened. */
   acquire(): Promise<() => void> {
     if (this.#broken) return Promise.reject(this.#broken);
-    if (this.#inUse < this.max) return Promise.resolve(this.#grant());
+    if (this.#inUse < this.#max) return Promise.resolve(this.#grant());
     return new Promise((grant, fail) => this.#waiting.push({ grant, fail }));
   }
 
@@ -47,8 +83,27 @@ export class ChannelLimiter {
       if (released) return;
       released = true;
       this.#inUse--;
+      if (this.#inUse >= this.#max) return;
       const next = this.#waiting.shift();
       if (next) next.grant(this.#grant());
     };
   }
 }
+
+/**
+ * Takes a channel from the limiter and opens it; when the server refuses it (its MaxSessions
+ * is lower than our limit), lowers the limit to the channels open and waits for one of them.
+ */
+export async function openWithin<T>(limiter: ChannelLimiter, open: () => Promise<T>): Promise<{ ch: T; release: () => void }> {
+  for (;;) {
+    const release = await limiter.acquire();
+    try {
+      return { ch: await open(), release };
+    } catch (e) {
+      release();
+      if (!(e instanceof ChannelRefused)) throw e;
+      limiter.refused(e);
+    }
+  }
+}
+

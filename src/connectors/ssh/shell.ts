@@ -16,7 +16,7 @@ import { ConnectionError } from '../../errors.ts';
 import { buildFrame, MarkedStream, type FrameInput } from '../common/frame.ts';
 import { becomeFailureMessage, ReadyGate } from '../common/gate.ts';
 import { gatedCommand, sudoWords, token } from '../common/wrap.ts';
-import type { ChannelLimiter } from './limiter.ts';
+import { ChannelRefused, openWithin, type ChannelLimiter } from './limiter.ts';
 
 export interface RawResult {
   exitCode: number;
@@ -48,7 +48,6 @@ interface Running {
   guard?: NodeJS.Timeout;
 }
 
-/** Opens an exec channel running `command`; a refusal while the connection is down is "dropped". */
 /** Exit statuses seen on channels, recorded from the moment a channel opens. */
 const exits = new WeakMap<ClientChannel, { code: number | null; signal?: string }>();
 
@@ -60,6 +59,7 @@ export function recordedExit(ch: ClientChannel): { code: number | null; signal?:
   return exits.get(ch);
 }
 
+/** Opens an exec channel running `command`; a refusal while the connection is down is "dropped". */
 export function openChannel(client: Client, command: string, host: string, dropped: DroppedCheck): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
@@ -68,7 +68,7 @@ export function openChannel(client: Client, command: string, host: string, dropp
           ch.on('exit', (code: number | null, signal?: string) => exits.set(ch, signal === undefined ? { code } : { code, signal }));
           return resolve(ch);
         }
-        reject(dropped() ?? new ConnectionError(host, `cannot open an SSH channel: ${err.message} (is sshd's MaxSessions lower than options.maxSessions?)`, 'other', { cause: err }));
+        reject(dropped() ?? new ChannelRefused(host, `cannot open an SSH channel: ${err.message} (sshd's MaxSessions allows fewer than 2 sessions; Capstan needs 2)`, 'other', { cause: err }));
       });
     } catch (e) {
       reject(dropped() ?? new ConnectionError(host, `cannot open an SSH channel: ${(e as Error).message}`, 'dropped', { cause: e }));
@@ -107,19 +107,17 @@ export class RemoteShell {
     return this.#running !== undefined;
   }
 
+  /** The remote shell's process id (from its ready gate). */
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
   /** Starts the shell; a become shell that sudo refuses gives BecomeRefused. */
   static async open(client: Client, limiter: ChannelLimiter, spec: ShellSpec, dropped: DroppedCheck, onWedged: WedgedHandler): Promise<RemoteShell | BecomeRefused> {
-    const release = await limiter.acquire();
     const ready = token('capstan-ready-');
     const prompt = token('capstan-sudo-');
     const prefix = spec.become ? sudoWords({ user: spec.become.user, password: spec.become.password }, prompt) : '';
-    let channel: ClientChannel;
-    try {
-      channel = await openChannel(client, gatedCommand(ready, 'sh', prefix), spec.host, dropped);
-    } catch (e) {
-      release();
-      throw e;
-    }
+    const { ch: channel, release } = await openWithin(limiter, () => openChannel(client, gatedCommand(ready, 'sh', prefix), spec.host, dropped));
     const shell = new RemoteShell(channel, release, dropped, onWedged);
     const gate = new ReadyGate({ ready, prompt, password: spec.become?.password, send: (s) => channel.write(s) });
     const outcome = await shell.#passGate(gate, spec.gateTimeoutMs);

@@ -24,6 +24,7 @@ export interface ShellBecome {
 
 interface Slot {
   tail: Promise<unknown>;
+  become?: ShellBecome | undefined;
   shell?: RemoteShell | undefined;
   refused?: BecomeRefused;
 }
@@ -38,6 +39,21 @@ function slotKey(become: ShellBecome | undefined): string {
   return `become:${become.user}:${pw}`;
 }
 
+/**
+ * Shell text that kills the session of process `pid` (sshd starts each channel's command in a
+ * session of its own; sudo with use_pty in another): the shell, the command it runs, and every
+ * child, process groups of `timeout` included. Daemons that left the session are not touched.
+ */
+export function killSessionScript(pid: number): string {
+  const p = Math.trunc(pid);
+  return [
+    `s=$(ps -o sid= -p ${p} 2>/dev/null | tr -d ' ')`,
+    `[ -n "$s" ] && [ "$s" -gt 1 ] || exit 0`,
+    `pkill -KILL -s "$s" 2>/dev/null || for k in $(ps -eo pid=,sid= | awk -v s="$s" '$2 == s { print $1 }'); do kill -KILL "$k" 2>/dev/null; done`,
+    'exit 0',
+  ].join('\n');
+}
+
 export class ShellPool {
   #slots = new Map<string, Slot>();
   #events = new EventEmitter();
@@ -50,6 +66,7 @@ export class ShellPool {
     private readonly dropped: DroppedCheck,
   ) {
     this.#events.setMaxListeners(0);
+    limiter.onLowered(() => this.#trim());
   }
 
   /** Queues a command on the shell of `become` (or the login shell). */
@@ -57,7 +74,7 @@ export class ShellPool {
     const key = slotKey(become);
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = { tail: Promise.resolve() };
+      slot = { tail: Promise.resolve(), become };
       this.#slots.set(key, slot);
     }
     const s = slot;
@@ -70,6 +87,7 @@ export class ShellPool {
       try {
         return await shell.run(input, guardMs);
       } finally {
+        this.#trim();
         this.#events.emit('idle');
       }
     });
@@ -92,13 +110,27 @@ export class ShellPool {
     }
   }
 
+  #openShells(): RemoteShell[] {
+    return [...this.#slots.values()].map((s) => s.shell).filter((sh): sh is RemoteShell => !!sh && !sh.dead);
+  }
+
+  /** Closes idle shells, least recently used first, while there are more than the limit allows. */
+  #trim(): void {
+    const idle = this.#openShells().filter((sh) => !sh.busy).sort((a, b) => a.lastUsed - b.lastUsed);
+    let extra = this.#openShells().length + this.#opening - (this.limiter.max - 1);
+    for (const sh of idle) {
+      if (extra-- <= 0) break;
+      sh.close();
+    }
+  }
+
   /**
    * Waits until one more shell fits below the channel limit (minus one kept for streams),
    * closing the least recently used idle shell when that makes room, then counts it as opening.
    */
   async #reserve(): Promise<void> {
     for (;;) {
-      const open = [...this.#slots.values()].map((s) => s.shell).filter((sh): sh is RemoteShell => !!sh && !sh.dead);
+      const open = this.#openShells();
       if (open.length + this.#opening < this.limiter.max - 1) break;
       const idle = open.filter((sh) => !sh.busy).sort((a, b) => a.lastUsed - b.lastUsed)[0];
       if (idle) {
@@ -111,13 +143,18 @@ export class ShellPool {
   }
 
   /**
-   * Kills a shell that stopped answering, and its children's process groups (the command
-   * under `timeout` leads its own group), over a fresh channel as the same user.
+   * Kills a shell that stopped answering, with everything it started (see killSessionScript),
+   * over a fresh channel as the same user.
    */
   async #killTree(pid: number, become: ShellBecome | undefined): Promise<void> {
-    const script = `p=${pid}; kids=$(pgrep -P $p 2>/dev/null || ps -o pid= --ppid $p 2>/dev/null); for k in $kids; do kill -KILL -- -$k $k; done 2>/dev/null; kill -KILL $p`;
-    const spec = { host: this.spec.host, words: runWords(script, { killAfterMs: 1_000 }), become, gateTimeoutMs: this.spec.gateTimeoutMs, guardMs: 10_000 };
+    const spec = { host: this.spec.host, words: runWords(killSessionScript(pid), { killAfterMs: 1_000 }), become, gateTimeoutMs: this.spec.gateTimeoutMs, guardMs: 10_000 };
     await execOnChannel(this.client, this.limiter, spec, this.dropped).catch(() => undefined);
+  }
+
+  /** Kills every shell that is running a command, with its command: nothing is left running. */
+  async interrupt(): Promise<void> {
+    const busy = [...this.#slots.entries()].filter(([, s]) => s.shell?.busy && s.shell.pid !== undefined);
+    await Promise.all(busy.map(([, s]) => this.#killTree(s.shell!.pid!, s.become)));
   }
 
   closeAll(): void {
