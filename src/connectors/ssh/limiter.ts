@@ -9,7 +9,7 @@
  *   const limiter = new ChannelLimiter(8);
  *   const release = await limiter.acquire();
  *   try { await useChannel(); } finally { release(); }
- *   // on "open failure", after release(): limiter.refused(err); then acquire again
+ *   // on "open failure", after release(): limiter.refused(); then acquire again
  */
 import { ConnectionError } from '../../errors.ts';
 
@@ -39,14 +39,14 @@ export class ChannelLimiter {
 
   /**
    * The server refused a new channel while the channels now in use were open: it allows no
-   * more than those, so they become the limit. Throws `error` when fewer than two channels
-   * are left (a shell and a transfer need one each), and never raises the limit.
+   * more than those, so they become the limit (never below 2: a shell and a transfer need one
+   * each; with fewer open, sshd is still freeing a closed session). Returns whether it lowered.
    */
-  refused(error: Error): void {
-    if (this.#inUse < 2) throw error;
-    if (this.#inUse >= this.#max) return;
+  refused(): boolean {
+    if (this.#inUse < 2 || this.#inUse >= this.#max) return false;
     this.#max = this.#inUse;
     for (const l of this.#lowered) l(this.#max);
+    return true;
   }
 
   /** Calls `listener` with the new limit each time the server's refusal lowers it. */
@@ -90,20 +90,27 @@ export class ChannelLimiter {
   }
 }
 
+/** Refusals in a row, without the limit going down, before the refusal is the answer. */
+const REFUSALS_BEFORE_GIVING_UP = 30;
+const REFUSAL_PAUSE_MS = 100;
+
 /**
  * Takes a channel from the limiter and opens it; when the server refuses it (its MaxSessions
  * is lower than our limit), lowers the limit to the channels open and waits for one of them.
+ * A refusal that cannot lower the limit (sshd still freeing a closed session) is retried after
+ * a pause, and reported only when it persists.
  */
 export async function openWithin<T>(limiter: ChannelLimiter, open: () => Promise<T>): Promise<{ ch: T; release: () => void }> {
-  for (;;) {
+  for (let stuck = 0; ; ) {
     const release = await limiter.acquire();
     try {
       return { ch: await open(), release };
     } catch (e) {
       release();
       if (!(e instanceof ChannelRefused)) throw e;
-      limiter.refused(e);
+      if (limiter.refused()) continue;
+      if (++stuck >= REFUSALS_BEFORE_GIVING_UP) throw e;
+      await new Promise((r) => setTimeout(r, REFUSAL_PAUSE_MS));
     }
   }
 }
-
