@@ -159,28 +159,37 @@ export class HostSession {
     return r;
   }
 
-  /** Kills the commands in flight on the host (second Ctrl-C); the session stays open for cleanup. */
+  /**
+   * Kills the commands in flight on the host (second Ctrl-C) and, at the same time, on a
+   * channel of its own, releases the lock and removes the temp directory.
+   */
   async interrupt(): Promise<void> {
-    await this.current.interrupt?.();
+    await Promise.all([this.current.interrupt?.(), this.cleanUp(true).catch(() => undefined)]);
   }
 
-  /** Releases the lock and removes the temp directory: one round trip. */
+  /** Releases the lock and removes the temp directory (unless done already): one round trip. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
     try {
-      if (this.opened) {
-        const parts = [];
-        if (this.tmpDir) parts.push(`rm -rf -- ${quote(this.tmpDir)}`);
-        if (this.lockPath) parts.push(releaseScript(this.lockPath, this.options.runId));
-        if (parts.length) await this.connector.exec({ script: parts.join('; '), become: this.lockBecome, timeoutMs: 15_000 });
-      }
+      await this.cleanUp(false);
     } catch (e) {
       if (!(e instanceof ConnectionError)) throw e;
     } finally {
       await this.connector.close().catch(() => undefined);
     }
+  }
+
+  private cleaned = false;
+
+  private async cleanUp(beside: boolean): Promise<void> {
+    this.stopHeartbeat();
+    if (!this.opened || this.cleaned) return;
+    this.cleaned = true;
+    const parts = [];
+    if (this.tmpDir) parts.push(`rm -rf -- ${quote(this.tmpDir)}`);
+    if (this.lockPath) parts.push(releaseScript(this.lockPath, this.options.runId));
+    if (parts.length) await this.connector.exec({ script: parts.join('; '), become: this.lockBecome, timeoutMs: 15_000, beside });
   }
 
   private openingSections(become: Become | undefined): BatchSection[] {
@@ -217,7 +226,8 @@ export class HostSession {
 
   /**
    * Touches the lock every heartbeat, on a channel of its own (never queued behind a long
-   * command). It stops when the connection is lost, which is what lets another run take over.
+   * command), over this run's connection: when the connection is lost the beats stop reaching
+   * the host, which is what lets another run take over.
    */
   private startHeartbeat(): void {
     const path = this.lockPath as string;
@@ -229,7 +239,8 @@ export class HostSession {
           this.options.onWarning?.(`the run lock ${path} is no longer this run's: another run took it over`);
         }
       } catch {
-        this.stopHeartbeat();
+        // the connection is lost: no beat reaches the lock (another run may take it over);
+        // after a reboot the beats resume on the new connection
       }
     };
     this.heartbeat = setInterval(() => void beat(), this.heartbeatMs);

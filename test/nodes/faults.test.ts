@@ -69,9 +69,11 @@ describe('faults around the run lock and Ctrl-C on a throwaway node', { skip }, 
   });
 
   it('reports a host locked by a live run as LOCKED (exit 3) with the time until stale; --lock-wait waits for the run instead', async () => {
+    // the holder keeps the lock until the test lets it go
     const holderEvents: RunEvent[] = [];
-    let holderDone = false;
-    const holder = run(sleepFor(15), { on: (e) => holderEvents.push(e) }).finally(() => (holderDone = true));
+    await sh('rm -f /tmp/let-go');
+    const hold = definePlaybook({ name: 'hold', plays: [{ name: 'hold', hosts: 'all', become: true, gatherFacts: false, steps: [shell({ script: 'until [ -e /tmp/let-go ]; do sleep 0.2; done' }, { name: 'hold' })] }] });
+    const holder = run(hold, { on: (e) => holderEvents.push(e) });
     await started(holderEvents);
     const locked = await run(sleepFor(0));
     assert.equal(locked.recap.exitCode, 3);
@@ -84,10 +86,10 @@ describe('faults around the run lock and Ctrl-C on a throwaway node', { skip }, 
     assert.match(ev.message, /taken over if its heartbeat stays silent for \d+ s more.*--lock-wait/);
     assert.deepEqual(Object.keys(locked.recap.locked ?? {}), [NODE]);
 
-    let waitedWhileHeld = false;
-    const waited = await run(sleepFor(0), { lockWaitMs: 60_000, on: (e) => { if (e.type === 'warning' && /waiting up to/.test(e.message)) waitedWhileHeld = !holderDone; } });
+    let letGo: Promise<unknown> | undefined;
+    const waited = await run(sleepFor(0), { lockWaitMs: 120_000, on: (e) => { if (e.type === 'warning' && /waiting up to/.test(e.message)) letGo ??= sh('touch /tmp/let-go'); } });
+    assert.ok(letGo, 'it waited while the other run held the lock');
     assert.equal((await holder).recap.exitCode, 0);
-    assert.ok(waitedWhileHeld, `it waited while the other run held the lock: ${JSON.stringify(waited.events.filter((e) => e.type !== 'progress'))}`);
     assert.equal(waited.recap.exitCode, 0, JSON.stringify(waited.events.filter((e) => e.type !== 'progress')));
     assert.match(warnings(waited).join('\n'), /waiting up to \d+ s for the run lock \/var\/lib\/capstan\/run.lock, held by run /);
   });
