@@ -7,6 +7,7 @@
  * Modules never run anything and never ask whether this is check mode: the engine reports
  * a plan under --check, renders its diffs under --diff and executes its actions otherwise.
  */
+import { createHash } from 'node:crypto';
 import type { Command } from '../commands/command.ts';
 import { cmd } from '../commands/command.ts';
 import type { ShellText } from '../commands/quote.ts';
@@ -47,13 +48,38 @@ export type Action =
   | { kind: 'fetch'; fetch: FetchSpec }
   | { kind: 'reboot'; reboot: RebootSpec };
 
-/** Before/after text of a file, for --diff. `secret` renders only sizes and hashes. */
+/**
+ * Before/after text of a file, for --diff. A `secret` diff carries SHA-256 digests instead of
+ * text, on both sides, and the files' sizes: build it with `secretDiff`. The engine reads a
+ * missing `before` from the host (as text, or for a secret diff as digest and size only).
+ */
 export interface FileDiff {
   path: string;
-  /** Text before the change; undefined: read from the host when --diff asks for it. */
+  /** Text before the change (for a secret diff its SHA-256); null: absent; undefined: read from the host. */
   before?: string | null;
   after: string | null;
   secret?: boolean;
+  /** Sizes in bytes of a secret diff's files (null: absent). */
+  sizes?: { before?: number | null; after: number | null };
+}
+
+/** A file's digest and size, or null when it is absent. */
+export type FileDigest = { sha256: string; size: number } | null;
+
+/**
+ * The diff of a file whose content must not be shown: digests and sizes on both sides.
+ *
+ *   secretDiff('/etc/rancher/k3s/config.yaml', st, digestOf(bytes))   // st: the file's stat fact
+ */
+export function secretDiff(path: string, before: FileDigest | undefined, after: FileDigest): FileDiff {
+  const sizes = { ...(before !== undefined ? { before: before?.size ?? null } : {}), after: after?.size ?? null };
+  return { path, ...(before !== undefined ? { before: before?.sha256 ?? null } : {}), after: after?.sha256 ?? null, secret: true, sizes };
+}
+
+/** SHA-256 and size of some content. */
+export function digestOf(content: string | Buffer): { sha256: string; size: number } {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
 export interface Change {

@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { rebootHost } from './reboot.ts';
 import { renderScript, displayCommand } from '../commands/command.ts';
 import { redact } from '../commands/secret.ts';
-import { quote } from '../commands/quote.ts';
+import { collectDiffs } from './diffs.ts';
 import { factRefs, parseArgs } from './plan.ts';
 import type { HostSession } from './session.ts';
 
@@ -143,20 +143,6 @@ async function applyChanges(session: HostSession, list: Change[], o: CallOptions
     }
   }
   return { outputs };
-}
-
-async function collectDiffs(session: HostSession, list: Change[], become?: Become): Promise<FileDiff[]> {
-  const out: FileDiff[] = [];
-  for (const c of list) {
-    if (!c.diff) continue;
-    let before = c.diff.before;
-    if (before === undefined) {
-      const r = await session.exec({ script: `cat -- ${quote(c.diff.path)} 2>/dev/null`, become });
-      before = r.exitCode === 0 ? r.stdout : null;
-    }
-    out.push({ ...c.diff, before });
-  }
-  return out;
 }
 
 function base(status: StepResult['status']): Omit<StepResult, 'durationMs'> {

@@ -4,7 +4,7 @@
  *
  *   copy({ dest: '/etc/motd', content: 'managed by capstan\n', mode: '0644' })
  *   copy({ dest: '/opt/app/bin/app.sh', src: roleFile(import.meta.url, '../files/app.sh'), mode: '0755' })
- *   copy({ dest: '/etc/rancher/k3s/config.yaml', content: new Secret(yamlText), mode: '0600' })   // diff shows hashes only
+ *   copy({ dest: '/etc/rancher/k3s/config.yaml', content: new Secret(yamlText), mode: '0600' })   // diff shows hashes and sizes only
  *   copy({ dest: '/etc/haproxy/haproxy.cfg', content, validate: 'haproxy -c -f %s' }, { notify: 'reload haproxy' })
  *
  * The file is compared by SHA-256; an equal file is never rewritten. Mode and ownership are
@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineModule, predict } from '../define/module.ts';
-import { change, changes, exec, fail, put, type Change, type Plan } from '../define/plan.ts';
+import { change, changes, exec, fail, put, secretDiff, type Change, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
 import { Secret } from '../commands/secret.ts';
 import { fileStat, type FileStat } from '../facts/file.ts';
@@ -67,7 +67,9 @@ export function planCopy(a: CopyArgs, st: FileStat | null): Plan {
       ...(a.owner ? { owner: a.owner } : {}), ...(a.group ? { group: a.group } : {}),
       ...(a.validate ? { validate: a.validate } : {}), backup: a.backup,
     }));
-    write.diff = { path: a.dest, ...(st ? {} : { before: null }), after: secret ? sha : bytes.toString('utf8'), ...(secret ? { secret: true } : {}) };
+    write.diff = secret
+      ? secretDiff(a.dest, st && st.sha256 !== undefined ? { sha256: st.sha256, size: st.size } : st ? undefined : null, { sha256: sha, size: bytes.length })
+      : { path: a.dest, ...(st ? {} : { before: null }), after: bytes.toString('utf8') };
     list.push(write);
     return changes(...list);
   }

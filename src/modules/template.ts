@@ -99,11 +99,7 @@ function render(a: TemplateArgs): Outcome {
 export function planTemplate(a: TemplateArgs, st: FileStat | null): Plan {
   const r = renderArgs(a);
   if (!r.ok) return fail(r.error);
-  const plan = planCopy(r.copy, st);
-  if (r.copy.secret) {
-    for (const c of plan.changes) if (c.diff) c.diff = { ...c.diff, before: st ? (st.sha256 ?? '') : null };
-  }
-  return plan;
+  return planCopy(r.copy, st);
 }
 
 export function predictTemplate(a: TemplateArgs, st: FileStat | null): Prediction[] {

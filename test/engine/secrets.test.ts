@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlaybook } from '../../src/define/playbook.ts';
@@ -50,4 +50,39 @@ describe('a secret never leaves through argv, events, diffs, output or logs', ()
     assert.equal(readFileSync(`${dir}/from-stdin`, 'utf8'), CANARY);
     assert.equal(statSync(`${dir}/token`).mode & 0o777, 0o600);
   });
+});
+
+describe('a file written from a Secret shows hashes and true sizes on both sides of its diff', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'capstan-secret-diff-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const OLD = 'old-token-5b1d0e7a9c';
+  const NEW = 'new-token-8e2f4a6b1d3c5e7f';
+  const configYaml = (token: string) => `cluster-init: true\ntoken: ${token}\n`;
+
+  for (const check of [true, false]) {
+    it(`${check ? 'check' : 'apply'} --diff: the previous content (an earlier token) never reaches the JSON event or the pretty diff`, async () => {
+      const dest = join(dir, `config-${check}.yaml`);
+      writeFileSync(dest, configYaml(OLD), { mode: 0o600 });
+      const pb = definePlaybook({ plays: [{ name: 'k3s config', hosts: 'all', gatherFacts: false, steps: [
+        copy({ dest, content: new Secret(configYaml(NEW), 'k3s config.yaml'), mode: '0600' }, { name: 'config.yaml' }),
+      ] }] });
+      const r = await runWithFakes(pb, testInventory({ n: ['n1'] }), { check, diff: true });
+      const lines: string[] = [];
+      const json = new JsonReporter((l) => lines.push(l));
+      const pretty = new PrettyReporter({ write: (s) => lines.push(s), colors: false, tty: false, verbose: 4 });
+      r.events.forEach((e) => { json.handle(e); pretty.handle(e); });
+      const all = lines.join('');
+      assert.equal(all.split(OLD).length - 1, 0, `the previous token leaked:\n${all}`);
+      assert.equal(all.split(NEW).length - 1, 0, 'the new token leaked');
+      const [step] = r.stepEvents('n1');
+      const diff = step?.diffs[0];
+      assert.equal(diff?.secret, true);
+      assert.match(String(diff?.before), /^[0-9a-f]{64}$/, 'before is a hash like after');
+      assert.match(String(diff?.after), /^[0-9a-f]{64}$/);
+      const size = (t: string) => `${Buffer.byteLength(t)} bytes`;
+      assert.match(all, new RegExp(`content changed \\(secret\\): ${size(configYaml(OLD))} → ${size(configYaml(NEW))}`), 'the summary gives the files\' real sizes');
+    });
+  }
 });

@@ -8,7 +8,7 @@
  *   etcdConvert({ config: new Secret(yaml, 'k3s config.yaml'), backupDir, timeoutS: 300 }, { ignoreErrors: true })
  */
 import { createHash } from 'node:crypto';
-import { change, changes, defineModule, exec, fail, fileStat, noop, predict, put, Secret, sh, z } from 'capstan';
+import { change, changes, defineModule, digestOf, exec, fail, fileStat, noop, predict, put, Secret, secretDiff, sh, z } from 'capstan';
 import { K3S_BIN, k3sInstallState } from '@capstan/k3s-server';
 import { CONFIG_FILE, DB_DIR, etcdHostState } from '../facts.ts';
 
@@ -39,7 +39,7 @@ export const etcdConvert = defineModule({
       ...change('write config.yaml with cluster-init, start k3s and wait for the migration from SQLite to etcd',
         put({ dest: CONFIG_FILE, content: a.config, mode: '0600' }),
         exec(convertScript(a.timeoutS), { timeoutMs: (a.timeoutS + 60) * 1000 })),
-      diff: { path: CONFIG_FILE, after: a.config.reveal(), secret: true },
+      diff: secretDiff(CONFIG_FILE, undefined, digestOf(a.config.reveal())),
     });
   },
   // config.yaml as written and k3s running, so that a k3s-server run later in the same --check
