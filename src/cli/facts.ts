@@ -10,6 +10,7 @@ import { hostFacts } from '../facts/host.ts';
 import { networkAddresses } from '../facts/network.ts';
 import type { FactRef } from '../define/fact.ts';
 import { HostSession } from '../engine/session.ts';
+import { redactDeep } from '../commands/secret.ts';
 import { ConfigError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { connectorFactory, type SshCliOptions } from './connectors.ts';
@@ -26,7 +27,7 @@ export async function factsCommand(a: { inventory: string[]; host: string } & Ss
       const l = session.facts.lookup(ref);
       return l && 'value' in l ? l.value : null;
     };
-    out(`${JSON.stringify({ ...(value(hostFacts()) as object), addresses: value(networkAddresses()) }, null, 2)}\n`);
+    out(`${JSON.stringify(redactDeep({ ...(value(hostFacts()) as object), addresses: value(networkAddresses()) }), null, 2)}\n`);
     return ExitCode.ok;
   } finally {
     await session.close();

@@ -11,6 +11,7 @@ import { isPlaybook, type Playbook } from '../define/playbook.ts';
 import { ConfigError } from '../errors.ts';
 import { parseYamlStrict } from '../inventory/yaml-safe.ts';
 import type { VaultKeyring } from '../vault/keyring.ts';
+import { guardSecret } from '../inventory/values.ts';
 
 export async function loadPlaybook(path: string): Promise<Playbook> {
   const abs = resolve(path);
@@ -29,6 +30,8 @@ export async function loadPlaybook(path: string): Promise<Playbook> {
 /**
  * `-e key=value` (string), `-e @file.yml|json`, or `-e '{"json": true}'`; later ones win.
  * A file encrypted with Ansible Vault, or holding `!vault` values, is opened with `vault`.
+ * Secrets are recognised as in an inventory (`ansible_password` becomes a Secret, `*_token`
+ * and the like are masked in every output).
  */
 export function loadExtraVars(specs: readonly string[], vault?: VaultKeyring): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -53,7 +56,7 @@ export function loadExtraVars(specs: readonly string[], vault?: VaultKeyring): R
       }
     }
   }
-  return out;
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, guardSecret(k, v)]));
 }
 
 function splitPairs(spec: string): string[] {

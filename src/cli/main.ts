@@ -17,9 +17,11 @@
  */
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
+import { redact } from '../commands/secret.ts';
 import { ConfigError, isCapstanError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { createLogger } from '../log/logger.ts';
+import { maskSecretArguments } from './argv.ts';
 import type { RunArgs } from './run.ts';
 import { vaultArgs, vaultOptions } from './vault.ts';
 
@@ -43,6 +45,7 @@ function ssh<T>(y: Argv<T>) {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  maskSecretArguments(argv);
   let code: number = ExitCode.ok;
   const cli = yargs(argv)
     .scriptName('capstan')
@@ -118,15 +121,16 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function reportError(e: unknown): number {
+  const err = (s: string) => void process.stderr.write(redact(s));
   if (e instanceof ConfigError) {
-    process.stderr.write(`error: invalid input, nothing was run:\n${e.message}\n`);
+    err(`error: invalid input, nothing was run:\n${e.message}\n`);
     return ExitCode.invalidInput;
   }
   if (isCapstanError(e)) {
-    process.stderr.write(`error: ${e.message}\n`);
+    err(`error: ${e.message}\n`);
     return e.kind === 'interrupted' ? ExitCode.interrupted : e.kind === 'connection' ? ExitCode.unreachable : ExitCode.internal;
   }
-  process.stderr.write(`internal error (please report it): ${(e as Error).stack ?? String(e)}\n`);
+  err(`internal error (please report it): ${(e as Error).stack ?? String(e)}\n`);
   return ExitCode.internal;
 }
 

@@ -11,6 +11,7 @@
  * exits at once.
  */
 import { relative } from 'node:path';
+import { redact } from '../commands/secret.ts';
 import { runPlaybook, validatePlaybook } from '../engine/run.ts';
 import type { RunEvent } from '../events.ts';
 import { ExitCode } from '../events.ts';
@@ -46,7 +47,7 @@ export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' 
   const inv = await loadInventoryView(a.inventory, { vault });
   const pb = await loadPlaybook(a.playbook);
   const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, tags: a.tags, skipTags: a.skipTags });
-  for (const w of inv.warnings) out(`warning: ${w}\n`);
+  for (const w of inv.warnings) out(`warning: ${redact(w)}\n`);
   for (const p of prepared.plays) {
     const steps = [...p.perHost.values()].reduce((n, h) => n + h.steps.length, 0);
     out(`play "${p.definition.name}": ${p.hosts.length} hosts, ${steps} host-steps\n`);

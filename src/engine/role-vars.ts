@@ -1,7 +1,8 @@
 /**
  * A role's variables on one host: schema defaults < inventory < play vars < `use()`
  * parameters < extra vars, validated with the role's zod schema. Errors name the host,
- * the variable path and where the bad value came from.
+ * the variable path and where the bad value came from. Credential-looking values (a default
+ * `admin_password` included) are registered for masking.
  *
  *   roleVars(k3sServer.use({ mode: 'single' }), hostVars, extraVars, 'server1')
  *   // { ok: true, vars: { k3s_version: 'v1.32.11+k3s3', mode: 'single', ... } }
@@ -12,7 +13,7 @@
  * Capstan never evaluates, is an error when the role would use it, with the literal to write
  * when the expression is a common idiom (jinja-idioms.ts).
  */
-import { Secret } from '../commands/secret.ts';
+import { registerSecretsIn, Secret } from '../commands/secret.ts';
 import type { RoleUse, VarAlias } from '../define/role.ts';
 import type { ConfigProblem } from '../errors.ts';
 import type { HostVarsView } from './inventory-view.ts';
@@ -46,7 +47,11 @@ export function roleVars(use: RoleUse, hv: HostVarsView, extraVars: Record<strin
     problems.push({ message: `host ${host}: role ${def.name} has no variable "${k}"`, keyPath: k, hint: `known variables: ${Object.keys(schema.shape).join(', ')}` });
   }
   const r = schema.safeParse(input);
-  if (r.success && problems.length === 0) return { ok: true, vars: r.data as Record<string, unknown> };
+  if (r.success && problems.length === 0) {
+    // defaults come from the role's schema, not from an inventory: its credentials are masked like any other
+    for (const [k, v] of Object.entries(r.data as Record<string, unknown>)) registerSecretsIn(k, v);
+    return { ok: true, vars: r.data as Record<string, unknown> };
+  }
   if (!r.success) {
     for (const i of r.error.issues) {
       const top = String(i.path[0] ?? '');

@@ -7,7 +7,9 @@
  *   def.value;            // Secret (prints as ***)
  *   varDef('url', '{{ x }}', origin).jinja;   // true
  */
-import { Secret, registerSecret } from '../commands/secret.ts';
+import { Secret, registerSecretsIn } from '../commands/secret.ts';
+
+export { looksSecret } from '../commands/secret.ts';
 import type { VarDef, VarMap, VarOrigin } from './types.ts';
 
 /** Connection variables whose values are passwords: wrapped in `Secret` as soon as they are read. */
@@ -19,8 +21,6 @@ export const CONNECTION_SECRET_VARS: ReadonlySet<string> = new Set([
   'ansible_become_pass',
 ]);
 
-const SECRET_NAME = /(^|_)(password|passwd|pass|token|secret)(_|$)/i;
-const PRIVATE_KEY_NAME = /_key$/i;
 
 /** True when `value` (deeply) holds a Jinja expression or statement. */
 export function containsJinja(value: unknown, depth = 0): boolean {
@@ -30,22 +30,23 @@ export function containsJinja(value: unknown, depth = 0): boolean {
   return items.some((v) => containsJinja(v, depth + 1));
 }
 
-/** True for variable names that usually hold credentials (`db_password`, `api_token`, `tls_key` with a private key). */
-export function looksSecret(name: string, value: unknown): boolean {
-  if (SECRET_NAME.test(name)) return true;
-  return PRIVATE_KEY_NAME.test(name) && typeof value === 'string' && value.includes('PRIVATE KEY');
-}
-
 /** Builds one assignment, wrapping connection passwords and registering secret-looking text for redaction. */
 export function varDef(name: string, raw: unknown, origin: VarOrigin, jinjaChecked = true): VarDef {
-  const jinja = jinjaChecked && containsJinja(raw);
-  let value = raw;
-  if (CONNECTION_SECRET_VARS.has(name) && (typeof raw === 'string' || typeof raw === 'number')) {
-    value = new Secret(String(raw), name);
-  } else if (typeof raw === 'string' && !jinja && raw.length >= 6 && ansibleBoolean(raw) === undefined && looksSecret(name, raw)) {
-    registerSecret(raw);
-  }
-  return { value, origin, jinja };
+  return { value: guardSecret(name, raw), origin, jinja: jinjaChecked && containsJinja(raw) };
+}
+
+/**
+ * A variable's value as Capstan keeps it, wherever it was read (inventory, vars files, `-e`,
+ * role variables): connection passwords become `Secret`s, and text under a credential-looking
+ * name, at any depth (`{ db: { password: … } }`), is registered so every output masks it.
+ *
+ *   guardSecret('ansible_password', 'hunter22');   // Secret
+ *   guardSecret('app', { api_token: 'abc123def' }); // the same object; 'abc123def' now prints as ***
+ */
+export function guardSecret(name: string, raw: unknown): unknown {
+  if (CONNECTION_SECRET_VARS.has(name) && (typeof raw === 'string' || typeof raw === 'number')) return new Secret(String(raw), name);
+  registerSecretsIn(name, raw);
+  return raw;
 }
 
 /** Appends an assignment to a variable map (the last assignment of a name wins). */
