@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaks, runCapturing, type Captured } from '../support/canary.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 import { ROLE_DEFAULT_TOKEN } from '../fixtures/playbooks/secret-canary.ts';
 
 const tag = Math.random().toString(16).slice(2, 10);
@@ -51,7 +52,7 @@ async function runTakingTurns(args: string[], log: string): Promise<Captured> {
   }
 }
 
-describe('secret canaries: every source × every output × check/apply × diff on/off, at -vvv with --log-file', () => {
+describe('secret canaries: every source × every output × check/apply × diff on/off, at -vvv with --log-file', { skip: requires(TOOLS.ps) }, () => {
   let dir = '';
   let inv = '';
   let extra: string[] = [];

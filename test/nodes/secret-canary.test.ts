@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerSkipReason, startNodes, type NodeSet } from '../../src/testing/index.ts';
 import { leaks, runCapturing } from '../support/canary.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 import { ROLE_DEFAULT_TOKEN } from '../fixtures/playbooks/secret-canary.ts';
 
-const skip = await dockerSkipReason();
+const skip = requires(TOOLS.ps) || (await dockerSkipReason());
 const tag = Math.random().toString(16).slice(2, 10);
 const canary = (source: string) => `canary-${source}-${tag}`;
 

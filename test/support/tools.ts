@@ -29,6 +29,7 @@ export const TOOLS = {
   sshAgent: tool('ssh-agent', 'openssh-client'),
   sudo: tool('sudo'),
   pgrep: tool('pgrep', 'procps'),
+  ps: tool('ps', 'procps'),
   haproxy: tool('haproxy'),
   keepalived: tool('keepalived'),
   promtool: tool('promtool', 'prometheus'),
