@@ -140,10 +140,19 @@ function sshBanner(address: string, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Throws a ConnectionError with the node's last log lines when its container has exited. */
-export async function assertStillRunning(containerId: string, name: string): Promise<void> {
-  const info = await docker().getContainer(containerId).inspect();
-  if (!info.State.Running) throw await bootFailure(containerId, name, info.State.ExitCode);
+/**
+ * Throws a ConnectionError with the node's last log lines when its container has exited.
+ * With `settleMs`, a container still running is watched that long for an exit under way
+ * (an exec that failed because the container was dying tells no more than that).
+ */
+export async function assertStillRunning(containerId: string, name: string, settleMs = 0): Promise<void> {
+  const until = Date.now() + settleMs;
+  for (let attempt = 0; ; attempt++) {
+    const info = await docker().getContainer(containerId).inspect();
+    if (!info.State.Running) throw await bootFailure(containerId, name, info.State.ExitCode);
+    if (Date.now() >= until) return;
+    await pause(attempt);
+  }
 }
 
 async function systemState(containerId: string): Promise<[string, string]> {

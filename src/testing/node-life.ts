@@ -75,7 +75,8 @@ export async function bootNode(record: NodeRecord, options: { fresh: boolean; de
     try {
       await authorizeAndSetSudo(node.containerId, spec.publicKey, record.sudoPassword);
     } catch (error) {
-      await assertStillRunning(node.containerId, node.name);
+      // On a loaded machine the exec may fail while the container is still on its way out.
+      await assertStillRunning(node.containerId, node.name, 10_000);
       throw error;
     }
   }
