@@ -116,7 +116,19 @@ describe('faults around the run lock and Ctrl-C on a throwaway node', { skip }, 
     const heartbeat = { lockHeartbeatMs: 1_000, connectorFactory: fast };
     const id = set.node(NODE).containerId;
     let paused = false;
-    const lost = await run(sleepFor(30), { ...heartbeat, on: (e) => { if (e.type === 'step.start' && !paused) paused = Boolean(execFileSync('docker', ['pause', id])); } });
+    // synchronously, so that the step's command meets a frozen node; the cgroup freezer can
+    // fail under load ("unable to freeze"), so a few attempts
+    const pause = () => {
+      for (let i = 0; i < 5 && !paused; i++) {
+        try {
+          execFileSync('docker', ['pause', id], { stdio: 'pipe' });
+          paused = true;
+        } catch (e) {
+          if (i === 4) throw e;
+        }
+      }
+    };
+    const lost = await run(sleepFor(30), { ...heartbeat, on: (e) => { if (e.type === 'step.start' && !paused) pause(); } });
     execFileSync('docker', ['unpause', id]);
     assert.equal(lost.recap.exitCode, 4, 'the lost host is unreachable');
     const deadTmp = await sh(`sed -n 's/^tmp //p' ${LOCK}`);
