@@ -1,9 +1,9 @@
 // Whether the precompiled `dist/` is as new as the sources under `src/` (files only:
-// unpacked packages get new directories). Shared by bin/capstan.js and scripts/build.mjs.
+// unpacked packages get new directories). An installed package ships `dist/` alone. Shared by bin/capstan.js and scripts/build.mjs.
 //
 //   import { newestMtime, precompiledIsCurrent } from './precompiled.js';
 //   precompiledIsCurrent(new URL('..', import.meta.url));   // true after `npm run build`
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export function newestMtime(dir) {
@@ -18,7 +18,8 @@ export function newestMtime(dir) {
 export function precompiledIsCurrent(rootUrl) {
   try {
     const built = JSON.parse(readFileSync(new URL('dist/built-from.json', rootUrl), 'utf8'));
-    return newestMtime(fileURLToPath(new URL('src', rootUrl))) <= built.sourcesMtimeMs;
+    const src = fileURLToPath(new URL('src', rootUrl));
+    return !existsSync(src) || newestMtime(src) <= built.sourcesMtimeMs;
   } catch {
     return false;
   }

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
  * Precompiles Capstan's own sources into `dist/` (ES modules, one shared copy of every
- * module across the entry points), so the command line starts without compiling them on
- * each run. Playbooks, roles and TypeScript inventories are still loaded from source.
+ * module across the entry points, source maps holding the sources) and writes the type
+ * declarations of the public entry points (`capstan`, `capstan/testing`) beside them, so
+ * the command line starts without compiling them on each run and the published package
+ * needs no `src/`. Playbooks, roles and TypeScript inventories are still loaded from source.
  * Run by npm's `prepare`; `bin/capstan.js` falls back to the sources while `dist/` is older
  * than any file under `src/`.
  *
  *   node scripts/build.mjs
  */
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { newestMtime } from '../bin/precompiled.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,6 +37,8 @@ await build({
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
 });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' });
 cpSync(join(root, 'src/testing/node-image'), join(next, 'node-image'), { recursive: true });
 writeFileSync(join(next, 'built-from.json'), `${JSON.stringify({ sourcesMtimeMs: sourcesAt })}\n`);
 // Swap the new build in: a command starting meanwhile runs the old build, the new one, or the sources.

@@ -1,9 +1,10 @@
 /**
  * Imports the user's TypeScript at run time: playbooks, the roles they use, TypeScript
- * inventories. From the sources, the TypeScript loader is already in place; from the
- * precompiled `dist/`, it is registered on first use, together with a resolution rule that
- * sends `capstan` imports to `dist/` too, so user code and the engine share one copy of
- * every module (one `Secret` class, one module registry).
+ * inventories. From the precompiled `dist/`, the TypeScript loader is registered on first
+ * use (from the sources it is already in place). Either way a resolution rule pins
+ * `capstan` and `capstan/testing` to the copy that is running, so user code, the roles it
+ * installed and the engine share one copy of every module (one `Secret` class, one module
+ * registry), whichever `node_modules` or workspace link they would otherwise reach.
  *
  *   const mod = await importUserModule('/home/ops/infra/playbooks/site.ts');
  */
@@ -13,19 +14,28 @@ import { pathToFileURL } from 'node:url';
 const PRECOMPILED = !import.meta.url.endsWith('.ts');
 let ready: Promise<void> | undefined;
 
-/** Adds the `capstan-dist` export condition when resolving `capstan` and `capstan/...`. */
-const DIST_CONDITION_HOOK = `export async function resolve(specifier, context, next) {
-  if (specifier === 'capstan' || specifier.startsWith('capstan/')) {
-    return next(specifier, { ...context, conditions: [...context.conditions, 'capstan-dist'] });
-  }
-  return next(specifier, context);
+/** The running copy's entry points, by the specifier user code imports them with. */
+function runningCopy(): Record<string, string> {
+  const entry = (path: string) => new URL(path, import.meta.url).href;
+  return PRECOMPILED
+    ? { capstan: entry('./index.js'), 'capstan/testing': entry('./testing.js') }
+    : { capstan: entry('./index.ts'), 'capstan/testing': entry('./testing/index.ts') };
+}
+
+function pinHook(pinned: Record<string, string>): string {
+  return `const PINNED = ${JSON.stringify(pinned)};
+export async function resolve(specifier, context, next) {
+  const url = PINNED[specifier];
+  return next(url ?? specifier, context);
 }`;
+}
 
 async function ensureLoader(): Promise<void> {
-  if (!PRECOMPILED) return;
-  const tsx = (await import('tsx/esm/api')) as { register: () => unknown };
-  tsx.register();
-  register(`data:text/javascript,${encodeURIComponent(DIST_CONDITION_HOOK)}`);
+  if (PRECOMPILED) {
+    const tsx = (await import('tsx/esm/api')) as { register: () => unknown };
+    tsx.register();
+  }
+  register(`data:text/javascript,${encodeURIComponent(pinHook(runningCopy()))}`);
 }
 
 export async function importUserModule(path: string): Promise<unknown> {

@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.ts';
 import { parseYamlStrict } from '../inventory/yaml-safe.ts';
 import type { VaultKeyring } from '../vault/keyring.ts';
 import { guardSecret } from '../inventory/values.ts';
+import { checkRolePeers } from './peer-ranges.ts';
 
 export async function loadPlaybook(path: string): Promise<Playbook> {
   const abs = resolve(path);
@@ -24,6 +25,7 @@ export async function loadPlaybook(path: string): Promise<Playbook> {
     throw new ConfigError(`could not load playbook ${path}: ${(e as Error).message}`, { file: abs, hint: 'run `npx tsc --noEmit` to see type errors with their lines' });
   }
   if (!isPlaybook(mod.default)) throw new ConfigError(`${path} has no playbook as its default export`, { file: abs, hint: 'end the file with `export default definePlaybook({ plays: [...] })`' });
+  checkRolePeers(mod.default);
   return mod.default;
 }
 

@@ -22,7 +22,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
-import type { Step, StepContext } from './step.ts';
+import { callSite, type Step, type StepContext } from './step.ts';
 
 /** A handler: steps run once at the end of the play when notified by name or by topic. */
 export type HandlerSpec = Step | Step[] | { steps: Step[]; listen?: string | string[] };
@@ -85,12 +85,15 @@ export interface RoleUse {
 
 export interface Role<S extends RoleVarsSchema> {
   readonly definition: RoleDefinition<S>;
+  /** The file that called `defineRole` (its package declares which capstan it works with). */
+  readonly definedAt: string | undefined;
   use(params?: Partial<z.input<S>>, options?: RoleUseOptions): RoleUse;
 }
 
 export function defineRole<S extends RoleVarsSchema>(definition: RoleDefinition<S>): Role<S> {
   const role: Role<S> = {
     definition,
+    definedAt: callSite()?.replace(/:\d+$/, ''),
     use: (params = {}, options = {}) => ({
       role: role as unknown as Role<RoleVarsSchema>,
       params: params as Record<string, unknown>,
