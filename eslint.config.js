@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/node_modules/', 'dist/', 'bench/results/', '.capstan/'] },
+  { ignores: ['node_modules/', '**/node_modules/', '**/dist/', 'bench/results/', '.capstan/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
