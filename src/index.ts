@@ -10,7 +10,7 @@ export { defineRole, roleFile, type Role, type RoleDefinition, type RoleUse, typ
 export { defineModule, predict, predictUnknown, type ModuleDefinition, type ModuleFn, type Prediction } from './define/module.ts';
 export { defineFact, type FactDefinition, type FactRef, type FactFn, type FactCombine } from './define/fact.ts';
 export { change, changes, exec, fail, noop, put, fetchFrom, secretDiff, digestOf, type Action, type Change, type FileDiff, type FileDigest, type Plan, type PutSpec } from './define/plan.ts';
-export { loop, flushHandlers, type Step, type StepContext, type StepOptions, type StepResult, type StepStatus } from './define/step.ts';
+export { loop, flushHandlers, type Step, type ModuleStep, type LoopStep, type FlushStep, type StepContext, type StepOptions, type StepResult, type StepStatus } from './define/step.ts';
 export { deferred, knownAfterApply, KnownAfterApply } from './define/deferred.ts';
 
 export { Secret, redact } from './commands/secret.ts';
