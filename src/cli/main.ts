@@ -8,7 +8,8 @@
  *   capstan facts HOST -i INVENTORY
  *   capstan advise -i INVENTORY [--sample-seconds N] [--uptime-sla 99.9] [--prometheus URL] [--json]
  *   capstan lab up [--nodes N] [--group NAME=COUNT] | inventory | down
- *   capstan role docs [DIR] [--check]
+ *   capstan init [DIR]
+ *   capstan role new NAME [--dir DIR] | docs [DIR] [--check]
  *
  * Each command's code is imported when it runs, so that `capstan run` never loads the lab's
  * Docker client.
@@ -107,13 +108,18 @@ export async function main(argv: string[]): Promise<number> {
       .option('group', { alias: 'g', type: 'string', array: true, default: [] as string[], describe: 'NAME=COUNT, repeatable' })
       .option('privileged', { type: 'boolean', default: false, describe: 'privileged nodes, needed to run real K3s in them' }),
     async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group, privileged: a.privileged }, out)))
-    .command('role', 'role packages: docs', (y) => y
+    .command('init [dir]', 'create a project: package.json, tsconfig, a playbook, an inventory, README', (y) => y.positional('dir', { type: 'string', default: '.' }),
+      async (a) => void (code = await (await import('./scaffold.ts')).initCommand({ dir: a.dir }, out)))
+    .command('role', 'role packages: new, docs', (y) => y
+      .command('new <name>', 'create a role package (typed variables, steps, handlers, README, a test on a throwaway node)', (d) => d
+        .positional('name', { type: 'string', demandOption: true }).option('dir', { type: 'string', describe: 'where (default: the name without its scope)' }),
+      async (a) => void (code = await (await import('./scaffold.ts')).roleNewCommand({ name: a.name, dir: a.dir }, out)))
       .command('docs [dir]', 'write the variables table of a role package\'s README from its zod schemas', (d) => d
         .positional('dir', { type: 'string', default: '.' })
         .option('check', { type: 'boolean', default: false, describe: 'change nothing; fail when the README is out of date' }),
       async (a) => void (code = await (await import('./role-docs.ts')).roleDocsCommand({ dir: a.dir, check: a.check }, out)))
-      .demandCommand(1, 'name a role command: docs'))
-    .demandCommand(1, 'name a command: run, validate, inventory, explain, facts, advise, lab or role')
+      .demandCommand(1, 'name a role command: new or docs'))
+    .demandCommand(1, 'name a command: run, validate, inventory, explain, facts, advise, lab, init or role')
     .epilogue('Exit codes: 0 ok · 1 internal error · 2 a host failed · 3 a host was locked by another run · 4 a host was unreachable · 6 both · 5 invalid input · 130 interrupted')
     .fail((msg, err) => {
       throw err ?? new ConfigError(msg);
