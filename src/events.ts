@@ -61,8 +61,8 @@ export interface LockedHost {
 export type RunEvent =
   | { type: 'run.start'; runId: string; playbook: string; check: boolean; diff: boolean; forks: number; hosts: string[]; time: string }
   | { type: 'play.start'; play: string; hosts: string[]; batch: { index: number; count: number } }
-  | { type: 'step.start'; play: string; step: string; index: number; hosts: string[]; handler: boolean }
-  | { type: 'host.step'; play: string; step: string; index: number; host: string; handler: boolean; result: ReportedResult; diffs: FileDiff[]; delegatedTo?: string }
+  | { type: 'step.start'; play: string; step: string; stepId: string; index: number; hosts: string[]; handler: boolean }
+  | { type: 'host.step'; play: string; step: string; stepId?: string; index: number; host: string; handler: boolean; result: ReportedResult; diffs: FileDiff[]; delegatedTo?: string }
   | { type: 'host.unreachable'; host: string; message: string }
   | ({ type: 'host.locked'; host: string; message: string } & LockedHost)
   | { type: 'play.end'; play: string }

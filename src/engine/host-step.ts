@@ -31,7 +31,7 @@ export function stepContext(state: RunState, play: PreparedPlay, host: string): 
     vars: prepared?.vars ?? {},
     check: state.options.check,
     playHosts: play.hosts,
-    result: (step, h) => state.host(h ?? host).results.get(step) as never,
+    result: (step, h) => state.resultOf(step, h ?? host, host) as never,
     hostVars: (h) => play.perHost.get(h)?.vars ?? state.inventory.hostVars(h, []).values,
     get facts() {
       const l = state.host(host).session?.facts.lookup(hostFacts());
@@ -55,7 +55,7 @@ export async function runStepOnHost(state: RunState, play: PreparedPlay, host: s
       outcome = await withRetries(step.options, () => runCalls(state, play, host, target, ps, pos, ctx, label));
     }
   } catch (e) {
-    if (e instanceof ConnectionError) return unreachable(state, play, target === host ? host : host, e, label, pos);
+    if (e instanceof ConnectionError) return unreachable(state, play, host, ps.id, e, label, pos);
     const msg = isCapstanError(e) ? e.message : `internal error: ${(e as Error).stack ?? String(e)}`;
     outcome = { result: { ...failedResult(redact(msg)), durationMs: Date.now() - started }, diffs: [] };
   }
@@ -147,7 +147,7 @@ function applyOverrides(opts: ModuleStep['options'], r: StepResult): StepResult 
 
 function record(state: RunState, play: PreparedPlay, host: string, ps: PreparedStep, pos: StepPosition, result: StepResult, diffs: FileDiff[], label: string, delegatedTo?: string): void {
   const h = state.host(host);
-  h.results.set(ps.step, result);
+  state.recordResult(host, ps, result);
   const ignored = result.failed && ps.step.options.ignoreErrors === true;
   if (result.skipped) h.tally.skipped++;
   else if (result.failed && !ignored) h.tally.failed++;
@@ -157,16 +157,16 @@ function record(state: RunState, play: PreparedPlay, host: string, ps: PreparedS
     if (ignored) h.tally.ignored++;
   }
   if (result.failed && !ignored) h.status = 'failed';
-  state.emit({ type: 'host.step', play: play.definition.name, step: label, index: pos.index, host, handler: pos.handler, result: report(result, ignored), diffs, ...(delegatedTo ? { delegatedTo } : {}) });
+  state.emit({ type: 'host.step', play: play.definition.name, step: label, stepId: ps.id, index: pos.index, host, handler: pos.handler, result: report(result, ignored), diffs, ...(delegatedTo ? { delegatedTo } : {}) });
 }
 
-function unreachable(state: RunState, play: PreparedPlay, host: string, e: ConnectionError, label: string, pos: StepPosition): StepResult {
+function unreachable(state: RunState, play: PreparedPlay, host: string, stepId: string, e: ConnectionError, label: string, pos: StepPosition): StepResult {
   const h = state.host(host);
   h.status = 'unreachable';
   h.tally.unreachable++;
   const result: StepResult = { status: 'unreachable', changed: false, failed: false, skipped: false, summaries: [], msg: e.message, durationMs: 0 };
   state.emit({ type: 'host.unreachable', host, message: e.message });
-  state.emit({ type: 'host.step', play: play.definition.name, step: label, index: pos.index, host, handler: pos.handler, result: report(result, false), diffs: [] });
+  state.emit({ type: 'host.step', play: play.definition.name, step: label, stepId, index: pos.index, host, handler: pos.handler, result: report(result, false), diffs: [] });
   return result;
 }
 

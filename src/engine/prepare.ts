@@ -18,6 +18,7 @@ import type { HostVarsView, InventoryView, VarLayer } from './inventory-view.ts'
 import { expandStep, parseArgs, selectedByTags, splitOrigin } from './plan.ts';
 import { roleVars } from './role-vars.ts';
 import { jinjaIdiomLiteral } from './jinja-idioms.ts';
+import { stepIds } from './step-identity.ts';
 
 export interface PrepareOptions {
   extraVars: Record<string, unknown>;
@@ -28,6 +29,8 @@ export interface PrepareOptions {
 
 export interface PreparedStep {
   step: Step;
+  /** The step's identity in the play (see step-identity.ts): the same on every host that has it. */
+  id: string;
   tags: string[];
   /** Conditions inherited from `role.use(…, { when })`. */
   conditions: ((ctx: StepContext) => boolean)[];
@@ -72,7 +75,7 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
       return;
     }
     const perHost = new Map<string, PreparedHost>();
-    for (const host of hosts) perHost.set(host, prepareHost(play, host, hosts, inv, o, problems));
+    for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, problems));
     plays.push({ definition: play, index, hosts, perHost });
   });
   if (problems.length) throw ConfigError.of(dedupeProblems(problems));
@@ -80,7 +83,7 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
   return { plays, allHosts };
 }
 
-function prepareHost(play: PlayDefinition, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[]): PreparedHost {
+function prepareHost(play: PlayDefinition, playIndex: number, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[]): PreparedHost {
   const layers: VarLayer[] = [
     { label: `play "${play.name}" vars`, vars: play.vars ?? {} },
     { label: 'extra vars (-e)', vars: o.extraVars },
@@ -91,7 +94,8 @@ function prepareHost(play: PlayDefinition, host: string, playHosts: string[], in
   const handlerSpecs: { name: string; spec: HandlerSpec; role?: string }[] = [];
   const seen = new Set<string>();
   const playTags = play.tags ?? [];
-  const addRole = (use: RoleUse, inherited: PreparedStep['conditions'], tags: string[]) => {
+  const counts = new Map<string, number>();
+  const addRole = (use: RoleUse, inherited: PreparedStep['conditions'], tags: string[], scope: string) => {
     const def = use.role.definition;
     const key = `${def.name}:${JSON.stringify(use.params)}`;
     if (seen.has(key)) return;
@@ -100,17 +104,21 @@ function prepareHost(play: PlayDefinition, host: string, playHosts: string[], in
     if (!v.ok) return void problems.push(...v.problems);
     const conds = use.options.when ? [...inherited, use.options.when] : inherited;
     const roleTags = [...tags, ...(use.options.tags ?? [])];
-    for (const dep of def.dependencies?.(v.vars as never) ?? []) addRole(dep, conds, roleTags);
-    for (const step of guard(() => def.steps(v.vars as never, rctx), `role ${def.name}`, problems))
-      steps.push({ step, tags: [...roleTags, ...(step.options.tags ?? [])], conditions: conds, become: step.options.become ?? use.options.become, role: def.name });
+    for (const dep of def.dependencies?.(v.vars as never) ?? []) addRole(dep, conds, roleTags, `${scope}>${dep.role.definition.name}`);
+    const list = guard(() => def.steps(v.vars as never, rctx), `role ${def.name}`, problems).map((step) => ({ step }));
+    stepIds(playIndex, scope, list, counts).forEach((id, i) => {
+      const step = (list[i] as { step: Step }).step;
+      steps.push({ step, id, tags: [...roleTags, ...(step.options.tags ?? [])], conditions: conds, become: step.options.become ?? use.options.become, role: def.name });
+    });
     const hs = def.handlers?.(v.vars as never) ?? {};
     for (const [name, spec] of Object.entries(hs)) handlerSpecs.push({ name, spec, role: def.name });
   };
-  for (const use of play.roles ?? []) addRole(use, [], playTags);
+  (play.roles ?? []).forEach((use, i) => addRole(use, [], playTags, `roles[${i}]:${use.role.definition.name}`));
   const own = typeof play.steps === 'function' ? guard(() => (play.steps as (v: Record<string, unknown>, c: RoleContext) => Step[])(hv.values, rctx), `play ${play.name}`, problems) : (play.steps ?? []);
-  for (const step of own) steps.push({ step, tags: [...playTags, ...(step.options.tags ?? [])], conditions: [], become: step.options.become });
+  const ownIds = stepIds(playIndex, 'steps', own.map((step) => ({ step })), counts);
+  own.forEach((step, i) => steps.push({ step, id: ownIds[i] as string, tags: [...playTags, ...(step.options.tags ?? [])], conditions: [], become: step.options.become }));
   for (const [name, spec] of Object.entries(play.handlers ?? {})) handlerSpecs.push({ name, spec });
-  const handlers = handlerSpecs.map(({ name, spec, role }) => toHandler(name, spec, role));
+  const handlers = handlerSpecs.map(({ name, spec, role }) => toHandler(playIndex, name, spec, role));
   validateSteps([...steps, ...handlers.flatMap((h) => h.steps)], handlers, problems);
   return { vars: hv.values, steps: steps.filter((s) => selectedByTags(s.tags, o.tags, o.skipTags)), handlers };
 }
@@ -124,12 +132,13 @@ function withMagicVars(hv: HostVarsView, host: string): HostVarsView {
   };
 }
 
-function toHandler(name: string, spec: HandlerSpec, role?: string): PreparedHandler {
+function toHandler(playIndex: number, name: string, spec: HandlerSpec, role?: string): PreparedHandler {
   const isList = Array.isArray(spec);
   const obj = !isList && 'steps' in spec && !('kind' in spec) ? (spec as { steps: Step[]; listen?: string | string[] }) : undefined;
   const list: Step[] = isList ? spec : obj ? obj.steps : [spec as Step];
   const listen = obj?.listen === undefined ? [] : Array.isArray(obj.listen) ? obj.listen : [obj.listen];
-  return { name, listen, steps: list.map((step) => ({ step, tags: [], conditions: [], become: step.options.become, ...(role ? { role } : {}) })) };
+  const ids = stepIds(playIndex, `handler ${JSON.stringify(name)}`, list.map((step) => ({ step })));
+  return { name, listen, steps: list.map((step, i) => ({ step, id: ids[i] as string, tags: [], conditions: [], become: step.options.become, ...(role ? { role } : {}) })) };
 }
 
 function validateSteps(steps: PreparedStep[], handlers: PreparedHandler[], problems: ConfigProblem[]): void {

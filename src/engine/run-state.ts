@@ -7,11 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Become, Connector, ConnectorFactory, HostConnection } from '../connectors/connector.ts';
-import type { StepResult } from '../define/step.ts';
+import type { Step, StepResult } from '../define/step.ts';
 import type { HostTally, LockedHost, RunEvent } from '../events.ts';
 import { redactDeep } from '../commands/secret.ts';
 import type { InventoryView } from './inventory-view.ts';
 import { HostSession, type HostLockedError } from './session.ts';
+import { declarationOf } from './step-identity.ts';
 
 export interface EngineOptions {
   check: boolean;
@@ -42,8 +43,12 @@ export interface HostState {
   readonly name: string;
   status: 'active' | 'failed' | 'unreachable' | 'locked';
   tally: HostTally;
-  /** Results by step object (steps are values; `ctx.result(step)` reads them). */
-  results: Map<object, StepResult>;
+  /** Results by step id (see step-identity.ts); `ctx.result(step)` finds them through `ids`. */
+  results: Map<string, StepResult>;
+  /** The id of each step object this host has (set when its play starts, and when the step runs). */
+  ids: Map<object, string>;
+  /** The id of the step that last ran here for each declaration (declarationOf). */
+  declared: Map<string, string>;
   session?: HostSession;
 }
 
@@ -79,10 +84,34 @@ export class RunState {
   host(name: string): HostState {
     let h = this.hosts.get(name);
     if (!h) {
-      h = { name, status: 'active', tally: emptyTally(), results: new Map() };
+      h = { name, status: 'active', tally: emptyTally(), results: new Map(), ids: new Map(), declared: new Map() };
       this.hosts.set(name, h);
     }
     return h;
+  }
+
+  /** Makes a host's steps known by identity before they run (`ctx.result` from other hosts). */
+  registerSteps(host: string, steps: readonly { step: Step; id: string }[]): void {
+    const h = this.host(host);
+    for (const { step, id } of steps) if (!h.ids.has(step)) h.ids.set(step, id);
+  }
+
+  recordResult(host: string, ps: { step: Step; id: string }, result: StepResult): void {
+    const h = this.host(host);
+    h.results.set(ps.id, result);
+    h.ids.set(ps.step, ps.id);
+    h.declared.set(declarationOf(ps.step), ps.id);
+  }
+
+  /**
+   * A step's result on `host` as `asking` sees it (`ctx.result(step, host)`), by identity: the
+   * id `host` knows the step object by, else the id `asking` knows it by (the same declared
+   * step, built for each host), else the last step that ran on `host` from the same declaration.
+   */
+  resultOf(step: Step, host: string, asking: string): StepResult | undefined {
+    const target = this.host(host);
+    const id = target.ids.get(step) ?? this.host(asking).ids.get(step) ?? target.declared.get(declarationOf(step));
+    return id === undefined ? undefined : target.results.get(id);
   }
 
   connection(name: string): HostConnection {

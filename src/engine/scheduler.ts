@@ -1,7 +1,9 @@
 /**
  * The scheduler: plays in order; each play's hosts in `serial` batches; within a batch the
- * steps run lockstep (every host finishes step N before any starts N+1) or free (each host
- * at its own pace); at most `forks` hosts work at once; handlers run at the end of a batch.
+ * steps run lockstep (every host that has a step finishes it before any host starts the next)
+ * or free (each host at its own pace); at most `forks` hosts work at once; handlers run at the
+ * end of a batch. Steps are matched across hosts by identity (step-identity.ts), never by
+ * their place in a host's list, so hosts with different step lists each run all of theirs.
  *
  *   await runPlay(state, preparedPlay, queue);
  */
@@ -16,6 +18,7 @@ import { runStepOnHost, report, stepContext } from './host-step.ts';
 import { staticFactRefs } from './plan.ts';
 import { handlersToRun, journalAppendScript, journalClearScript, journalKey, journalReadSection, parseJournal } from './handlers.ts';
 import { hostFacts } from '../facts/host.ts';
+import { stepRounds, type StepRound } from './step-identity.ts';
 
 interface BatchRun {
   state: RunState;
@@ -25,14 +28,25 @@ interface BatchRun {
   notified: Map<string, Set<string>>;
   stopped: boolean;
   key: string;
+  /** The play's steps in lockstep order, across every host of the play (see step-identity.ts). */
+  rounds: StepRound[];
+  /** Each step's index in that order (the `index` of its events). */
+  indexOf: Map<string, number>;
 }
 
 export async function runPlay(state: RunState, play: PreparedPlay, queue: PQueue): Promise<void> {
   const batches = serialBatches(state.activeHosts(play.hosts), play.definition.serial);
+  const rounds = stepRounds(new Map(play.hosts.map((h) => [h, play.perHost.get(h)?.steps.map((s) => s.id) ?? []])));
+  const indexOf = new Map<string, number>();
+  rounds.forEach((r, i) => indexOf.has(r.id) || indexOf.set(r.id, i));
+  for (const h of play.hosts) {
+    const prepared = play.perHost.get(h);
+    state.registerSteps(h, [...(prepared?.steps ?? []), ...(prepared?.handlers.flatMap((x) => x.steps) ?? [])]);
+  }
   for (const [i, hosts] of batches.entries()) {
     if (state.aborted) return;
     state.emit({ type: 'play.start', play: play.definition.name, hosts, batch: { index: i + 1, count: batches.length } });
-    const run: BatchRun = { state, play, queue, hosts, notified: new Map(hosts.map((h) => [h, new Set()])), stopped: false, key: journalKey(state.options.playbookId, play.definition.name) };
+    const run: BatchRun = { state, play, queue, hosts, notified: new Map(hosts.map((h) => [h, new Set()])), stopped: false, key: journalKey(state.options.playbookId, play.definition.name), rounds, indexOf };
     await openHosts(run);
     if (play.definition.strategy === 'free') await runFree(run);
     else await runLockstep(run);
@@ -77,91 +91,97 @@ async function openHosts(run: BatchRun): Promise<void> {
   })));
 }
 
+/** The step `id` on a host, with the steps after it (for prefetching their facts). */
+function stepOf(run: BatchRun, host: string, id: string): { ps: PreparedStep; later: PreparedStep[] } | undefined {
+  const steps = run.play.perHost.get(host)?.steps ?? [];
+  const at = steps.findIndex((s) => s.id === id);
+  return at < 0 ? undefined : { ps: steps[at] as PreparedStep, later: steps.slice(at + 1) };
+}
+
 async function runLockstep(run: BatchRun): Promise<void> {
   const { state, play } = run;
-  const longest = Math.max(0, ...run.hosts.map((h) => play.perHost.get(h)?.steps.length ?? 0));
-  for (let i = 0; i < longest && !run.stopped && !state.aborted; i++) {
-    const hosts = state.activeHosts(run.hosts).filter((h) => (play.perHost.get(h)?.steps.length ?? 0) > i);
-    if (!hosts.length) break;
-    const first = play.perHost.get(hosts[0] as string)?.steps[i] as PreparedStep;
+  for (const round of run.rounds) {
+    if (run.stopped || state.aborted) return;
+    const index = run.indexOf.get(round.id) ?? -1;
+    const hosts = state.activeHosts(round.hosts.filter((h) => run.hosts.includes(h)));
+    const first = hosts[0] === undefined ? undefined : stepOf(run, hosts[0], round.id)?.ps;
+    if (!first) continue;
     if (first.step.kind === 'flush') {
-      await flushHandlers(run);
+      await flushHandlers(run, hosts);
       continue;
     }
-    state.emit({ type: 'step.start', play: play.definition.name, step: stepName(first.step), index: i, hosts, handler: false });
-    if (first.step.options.runOnce) await runOnce(run, hosts, i);
-    else await Promise.all(hosts.map((h) => run.queue.add(() => stepOn(run, h, i))));
+    state.emit({ type: 'step.start', play: play.definition.name, step: stepName(first.step), stepId: round.id, index, hosts, handler: false });
+    if (first.step.options.runOnce) await runOnce(run, hosts, round.id, index);
+    else await Promise.all(hosts.map((h) => run.queue.add(() => stepOn(run, h, round.id, index))));
     checkFailureLimits(run);
   }
 }
 
 async function runFree(run: BatchRun): Promise<void> {
   const { state, play } = run;
-  const once = new Map<number, Promise<void>>();
+  const once = new Map<string, Promise<string>>();
   await Promise.all(state.activeHosts(run.hosts).map((h) => run.queue.add(async () => {
-    const steps = play.perHost.get(h)?.steps ?? [];
-    for (let i = 0; i < steps.length && state.host(h).status === 'active' && !run.stopped && !state.aborted; i++) {
-      if (steps[i]?.step.kind === 'flush') {
-        await flushHandlers(run, [h]);
-        continue;
+    for (const ps of play.perHost.get(h)?.steps ?? []) {
+      if (state.host(h).status !== 'active' || run.stopped || state.aborted) return;
+      const index = run.indexOf.get(ps.id) ?? -1;
+      if (ps.step.kind === 'flush') await flushHandlers(run, [h]);
+      else if (!ps.step.options.runOnce) await stepOn(run, h, ps.id, index);
+      else if (once.has(ps.id)) await copyOnceResult(run, await once.get(ps.id)!, h, ps.id, index);
+      else {
+        once.set(ps.id, stepOn(run, h, ps.id, index).then(() => h));
+        await once.get(ps.id);
       }
-      if (steps[i]?.step.options.runOnce) {
-        if (!once.has(i)) once.set(i, stepOn(run, h, i));
-        else await copyOnceResult(run, await once.get(i)!.then(() => firstRunner(run, i)), h, i);
-        await once.get(i);
-        continue;
-      }
-      await stepOn(run, h, i);
       checkFailureLimits(run);
     }
   })));
 }
 
-function firstRunner(run: BatchRun, i: number): string {
-  return run.hosts.find((h) => run.state.host(h).results.has(run.play.perHost.get(h)?.steps[i]?.step as object)) ?? (run.hosts[0] as string);
-}
-
-async function runOnce(run: BatchRun, hosts: string[], i: number): Promise<void> {
+async function runOnce(run: BatchRun, hosts: string[], id: string, index: number): Promise<void> {
   const [firstHost, ...rest] = hosts as [string, ...string[]];
-  await stepOn(run, firstHost, i);
-  for (const h of rest) await copyOnceResult(run, firstHost, h, i);
+  await stepOn(run, firstHost, id, index);
+  for (const h of rest) await copyOnceResult(run, firstHost, h, id, index);
 }
 
-async function copyOnceResult(run: BatchRun, from: string, to: string, i: number): Promise<void> {
-  const src = run.play.perHost.get(from)?.steps[i];
-  const dst = run.play.perHost.get(to)?.steps[i];
-  const r = src && run.state.host(from).results.get(src.step);
+async function copyOnceResult(run: BatchRun, from: string, to: string, id: string, index: number): Promise<void> {
+  const dst = stepOf(run, to, id)?.ps;
+  const r = run.state.host(from).results.get(id);
   if (!dst || !r) return;
-  run.state.host(to).results.set(dst.step, r);
+  run.state.recordResult(to, dst, r);
   if (r.changed) for (const n of [dst.step.options.notify ?? []].flat()) run.notified.get(to)?.add(n);
-  run.state.emit({ type: 'host.step', play: run.play.definition.name, step: stepName(dst.step), index: i, host: to, handler: false, result: { ...report(r, false), reason: `run once on ${from}` }, diffs: [] });
+  run.state.emit({ type: 'host.step', play: run.play.definition.name, step: stepName(dst.step), stepId: id, index, host: to, handler: false, result: { ...report(r, false), reason: `run once on ${from}` }, diffs: [] });
 }
 
-async function stepOn(run: BatchRun, host: string, i: number): Promise<void> {
-  const steps = run.play.perHost.get(host)?.steps ?? [];
-  const ps = steps[i];
-  if (!ps || run.state.host(host).status !== 'active') return;
-  const r = await runStepOnHost(run.state, run.play, host, ps, { index: i, handler: false, later: steps.slice(i + 1) });
-  const names = [ps.step.options.notify ?? []].flat();
+async function stepOn(run: BatchRun, host: string, id: string, index: number): Promise<void> {
+  const at = stepOf(run, host, id);
+  if (!at || run.state.host(host).status !== 'active') return;
+  const r = await runStepOnHost(run.state, run.play, host, at.ps, { index, handler: false, later: at.later });
+  const names = [at.ps.step.options.notify ?? []].flat();
   if (r.changed && names.length) {
     names.forEach((n) => run.notified.get(host)?.add(n));
     if (!run.state.options.check) await journal(run, host, journalAppendScript(run.key, names));
   }
 }
 
+/**
+ * Runs the notified handlers of `only` (default: the batch), in definition order merged across
+ * the hosts (each host may define its own), each host its own handler steps, by identity.
+ */
 async function flushHandlers(run: BatchRun, only?: string[]): Promise<void> {
   const { state, play } = run;
   const hosts = state.activeHosts(only ?? run.hosts);
-  const order = play.perHost.get(hosts[0] ?? '')?.handlers ?? [];
+  const handlerOf = (h: string, name: string) => play.perHost.get(h)?.handlers.find((x) => x.name === name);
+  const due = stepRounds(new Map(hosts.map((h) => [h, handlersToRun(play.perHost.get(h)?.handlers ?? [], run.notified.get(h) ?? new Set()).map((x) => x.name)])));
   const ran = new Set<string>();
-  for (const [hi, handler] of order.entries()) {
-    const targets = state.activeHosts(hosts).filter((h) => handlersToRun(play.perHost.get(h)?.handlers ?? [], run.notified.get(h) ?? new Set()).some((x) => x.name === handler.name));
-    if (!targets.length) continue;
-    for (const [si, hs] of handler.steps.entries()) {
-      state.emit({ type: 'step.start', play: play.definition.name, step: stepName(hs.step), index: hi, hosts: targets, handler: true });
-      await Promise.all(state.activeHosts(targets).map((h) => run.queue.add(async () => {
-        const own = play.perHost.get(h)?.handlers.find((x) => x.name === handler.name)?.steps[si] ?? hs;
-        await runStepOnHost(state, play, h, own, { index: hi, handler: true, later: [] });
+  for (const [hi, { id: name, hosts: targets }] of due.entries()) {
+    const steps = stepRounds(new Map(targets.map((h) => [h, handlerOf(h, name)?.steps.map((s) => s.id) ?? []])));
+    for (const { id, hosts: on } of steps) {
+      const active = state.activeHosts(on);
+      const first = handlerOf(active[0] ?? '', name)?.steps.find((s) => s.id === id);
+      if (!first) continue;
+      state.emit({ type: 'step.start', play: play.definition.name, step: stepName(first.step), stepId: id, index: hi, hosts: active, handler: true });
+      await Promise.all(active.map((h) => run.queue.add(async () => {
+        const own = handlerOf(h, name)?.steps.find((s) => s.id === id);
+        if (own) await runStepOnHost(state, play, h, own, { index: hi, handler: true, later: [] });
       })));
     }
     targets.forEach((h) => ran.add(h));

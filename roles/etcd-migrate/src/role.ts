@@ -18,7 +18,6 @@
  * snapshot. Joining the other servers is the `etcdJoin` role, one server at a time.
  * On a converted cluster every step is a no-op.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { serverConfigYaml } from '@capstan/k3s-server';
 import { defineRole, deferred, fetch, Secret, type Step, type StepContext } from 'capstan';
@@ -31,19 +30,19 @@ import { etcdInventory } from './modules/inventory.ts';
 import { etcdOutcome } from './modules/outcome.ts';
 import { etcdProbe } from './modules/probe.ts';
 import { etcdSnapshotSave } from './modules/snapshot.ts';
-import { shared } from './shared.ts';
 import { etcdMigrateVars, type EtcdMigrateVars } from './vars.ts';
 
 /**
- * The conversion step of the first server: one object for every host, so that the join role
- * can tell (under --check) that the first server converts in this run.
+ * The conversion step of the first server. Declared here only, so the join role's
+ * `ctx.result(convertStep(v, c), first)` finds the result of the conversion that ran on the
+ * first server (steps are known by where they were declared), and can tell under --check that
+ * the first server converts in this run.
  */
 export function convertStep(v: EtcdMigrateVars, c: Cluster): Step<undefined> {
   const sv = clusterServerVars(v, c, c.first);
   const config = serverConfigYaml(sv, sv.api_endpoint ?? c.address(c.first));
-  const key = `etcd convert ${v.backup_dir} ${v.convert_timeout_s} ${c.servers.join(',')} ${createHash('sha256').update(config).digest('hex')}`;
-  return shared(key, () => etcdConvert({ config: new Secret(config, 'k3s config.yaml'), backupDir: v.backup_dir, timeoutS: v.convert_timeout_s },
-    { name: 'convert to embedded etcd (cluster-init)', ignoreErrors: true }));
+  return etcdConvert({ config: new Secret(config, 'k3s config.yaml'), backupDir: v.backup_dir, timeoutS: v.convert_timeout_s },
+    { name: 'convert to embedded etcd (cluster-init)', ignoreErrors: true });
 }
 
 export const etcdMigrate = defineRole({
@@ -53,11 +52,11 @@ export const etcdMigrate = defineRole({
   steps: (v, ctx) => {
     const c = clusterOf(v, ctx);
     const peers = (h: string) => c.servers.filter((s) => s !== h).map(c.address);
-    const probe = shared(`etcd probe ${v.backup_dir} ${c.servers.map((h) => `${h}=${c.address(h)}`).join(',')}`, () => etcdProbe({
+    const probe = etcdProbe({
       host: deferred((x: StepContext) => x.host, 'host'),
       backupDir: v.backup_dir,
       peers: deferred((x: StepContext) => peers(x.host), 'peer addresses'),
-    }, { name: 'gate probe: datastore, version, disk, etcd ports' }));
+    }, { name: 'gate probe: datastore, version, disk, etcd ports' });
     if (ctx.host !== c.first) return [probe];
     const sv = clusterServerVars(v, c, c.first);
     const inventory = etcdInventory({ backupDir: v.backup_dir, timeoutS: v.convert_timeout_s }, { name: 'object inventory before the migration' });
