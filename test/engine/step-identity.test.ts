@@ -153,6 +153,17 @@ describe('step identity: hosts with different step lists', () => {
     });
     assert.deepEqual(r.ran, { h1: ['after'], h2: ['probe', 'after'] });
   });
+
+  it('a later play on another host reads a step by its declaration, without sharing the step object', async () => {
+    const convert = () => marker('convert');
+    const rec = recorder(['h1', 'h2']);
+    const pb = definePlaybook({ plays: [
+      { name: 'first', hosts: 'h1', gatherFacts: false, steps: () => [convert()] },
+      { name: 'second', hosts: 'h2', gatherFacts: false, steps: () => [marker('join', { when: (c) => c.result(convert(), 'h1')?.status === 'changed' })] },
+    ] });
+    await runWithFakes(pb, testInventory({ nodes: ['h1', 'h2'] }), { behaviour: rec.behaviour });
+    assert.deepEqual(rec.ran, { h1: ['convert'], h2: ['join'] });
+  });
 });
 
 describe('stepRounds: one lockstep order for several hosts', () => {

@@ -30,7 +30,10 @@ export const ADMIN_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
 export const MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
 const RESTART = 'restart k3s';
 
-/** The server's node token (full K10 form) as a Secret; one step shared by every use of the role. */
+/**
+ * The step that reads the server's node token (full K10 form, a Secret). Declared here, not in
+ * `steps`, so that plays on other hosts (agents) can name it: `ctx.result(k3sServerToken, server)`.
+ */
 export const k3sServerToken = k3sReadSecret({ path: NODE_TOKEN_PATH, what: 'node token' }, { name: 'read the node token' });
 
 /** The node name K3s registers: `node_name`, else the hostname the version guard read. */
