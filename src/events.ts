@@ -31,6 +31,8 @@ export interface ReportedResult {
 export interface HostTally {
   ok: number;
   changed: number;
+  /** Under --check: steps whose outcome cannot be predicted (neither in `ok`, `changed` nor `skipped`). */
+  uncertain: number;
   failed: number;
   skipped: number;
   unreachable: number;
@@ -56,6 +58,17 @@ export interface LockedHost {
   holder: string;
   /** Seconds until the lock is taken over if its holder's heartbeat stays silent. */
   staleInS: number;
+}
+
+/**
+ * Whether a result is "cannot predict": under --check, a step that would run (or be skipped)
+ * but whose outcome depends on something only known after apply. A read-only step whose data
+ * is unknown still predicts its outcome (`ok`), so it is not counted here.
+ *
+ *   cannotPredict({ status: 'changed', uncertain: '"01 packages" would change it first' })   // true
+ */
+export function cannotPredict(r: { status: string; uncertain?: string | undefined }): boolean {
+  return r.uncertain !== undefined && (r.status === 'changed' || r.status === 'skipped');
 }
 
 export type RunEvent =

@@ -43,6 +43,8 @@ export interface FactRef<T = unknown> {
   /** Cache key: name plus arguments. */
   readonly key: string;
   readonly script: string;
+  /** The arguments the fact was called with (a path, a unit name, ...). */
+  readonly args: unknown;
   parse(stdout: string, exitCode: number): T;
   /** Present when this call can be gathered together with other calls of the same fact. */
   readonly combine?: { readonly args: unknown; readonly with: FactCombine<unknown> };
@@ -55,12 +57,30 @@ export function defineFact<A, T>(definition: FactDefinition<A, T>): FactFn<A, T>
     name: definition.name,
     key: `${definition.name}(${stableJson(args)})`,
     script: String(definition.command(args)),
+    args,
     parse: (stdout, exitCode) => definition.parse(stdout, exitCode, args),
     ...(definition.combine && (definition.combine.accepts?.(args) ?? true)
       ? { combine: { args, with: definition.combine as FactCombine<unknown> } }
       : {}),
   });
   return Object.assign(fn, { definition });
+}
+
+/**
+ * The absolute paths a fact reads, as far as its arguments name them: `fileStat('/etc/motd')`,
+ * `fileBytes({ path })`, `commandGuards({ creates, removes })` (every string argument, at any
+ * depth, that starts with `/`). Empty for facts about other things (units, users).
+ */
+export function factPaths(ref: FactRef<unknown>): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.startsWith('/')) out.push(v);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(ref.args);
+  return out;
 }
 
 /** The family of a fact name: `file.stat` → `file`. */

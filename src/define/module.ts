@@ -37,6 +37,19 @@ export function predictUnknown<T>(fact: FactRef<T>): Prediction<T> {
   return { fact, value: undefined as T, unknown: true };
 }
 
+/**
+ * What a change may alter that its predictions do not say, so that under --check later steps
+ * reading it are "cannot predict" instead of planned against the old state.
+ *
+ *   { facts: ['systemd', 'sysctl.live'], paths: (p) => p.startsWith('/etc/') }
+ */
+export interface Effects {
+  /** Fact families (`systemd`), single facts (`sysctl.live`), or `*` for every fact. */
+  facts: readonly string[];
+  /** Facts that read a path (of any family) are affected when this accepts their path. */
+  paths?: (path: string) => boolean;
+}
+
 export interface ModuleDefinition<A, F extends FactMap, D> {
   name: string;
   args: z.ZodType<A>;
@@ -48,10 +61,17 @@ export interface ModuleDefinition<A, F extends FactMap, D> {
   predicts?: (args: A, facts: FactValues<F>) => Prediction[];
   /**
    * Fact families (`systemd`, `file`, or `*`) whose cached values no longer hold after this
-   * module changes something and that `predicts` does not cover: under --check, later steps
-   * that need them are reported as "depends on an earlier change" instead of guessed.
+   * module changes something and that `predicts` does not cover, or an `Effects` that also
+   * scopes them by path: under --check, later steps that need them are reported as "depends
+   * on an earlier change" instead of guessed.
    */
-  affects?: readonly string[] | ((args: A) => readonly string[]);
+  affects?: readonly string[] | ((args: A, facts: FactValues<F>) => readonly string[] | Effects);
+  /**
+   * The module only reads (a probe: `stat`, `slurp`, `waitFor`): its result is never a
+   * change, under --check or apply. When what it reads depends on an earlier change, check
+   * reports it `ok` with the reason its data is known only after apply.
+   */
+  readOnly?: boolean;
   /** The typed data a later step can read with `ctx.result(step).data`. */
   data?: (args: A, facts: FactValues<F>, outputs: readonly ExecResult[]) => D;
 }

@@ -9,7 +9,7 @@
  * the host's simulated facts so later steps plan against the state the host would have.
  * After anything runs for real, the host's cached facts are dropped.
  */
-import type { AnyModule, Prediction } from '../define/module.ts';
+import type { AnyModule, Effects, Prediction } from '../define/module.ts';
 import type { FactRef } from '../define/fact.ts';
 import type { Change, FileDiff, Plan } from '../define/plan.ts';
 import type { ModuleStep, StepContext, StepResult } from '../define/step.ts';
@@ -54,7 +54,10 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
   const module = call.module;
   const refs = factRefs(module, parsed.args);
   const facts = await readFacts(session, module, parsed.args, refs, o);
-  if ('unknown' in facts) return done(changedResult([`${o.stepLabel}: state depends on an earlier change`], facts.unknown));
+  if ('unknown' in facts) {
+    if (module.readOnly) return done({ ...base('ok'), reason: 'reads what an earlier change decides: known after apply', uncertain: facts.unknown });
+    return done(changedResult([`${o.stepLabel}: state depends on an earlier change`], facts.unknown));
+  }
   const plan = callPlan(module, parsed.args, facts.values);
   if (plan.error) return done(failedResult(plan.error));
   if (plan.changes.length === 0) {
@@ -65,14 +68,15 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
   if (simulate) {
     applyPredictions(session, module, parsed.args, facts.values, plan, o.stepLabel);
     const uncertain = plan.changes.find((c) => c.unpredictable)?.unpredictable;
+    if (module.readOnly) return done({ ...base('ok'), reason: plan.changes.map((c) => c.summary).join('; '), ...(uncertain ? { uncertain } : {}) });
     return done({ ...changedResult(plan.changes.map((c) => c.summary), uncertain) }, diffs);
   }
   const applied = await applyChanges(session, plan.changes, o);
   session.facts.invalidate(Array.isArray(module.affects) && module.affects.includes('host'));
   const last = applied.outputs.at(-1);
   const result: Omit<StepResult, 'durationMs'> = {
-    ...base(applied.failed ? 'failed' : 'changed'),
-    summaries: plan.changes.map((c) => c.summary),
+    ...base(applied.failed ? 'failed' : module.readOnly ? 'ok' : 'changed'),
+    ...(module.readOnly ? { reason: plan.changes.map((c) => c.summary).join('; ') } : { summaries: plan.changes.map((c) => c.summary) }),
     ...(last ? { rc: last.exitCode, stdout: redact(last.stdout), stderr: redact(last.stderr) } : {}),
     ...(applied.failed ? { msg: applied.failed } : { data: callData(module, parsed.args, facts.values, applied.outputs) }),
   };
@@ -109,8 +113,13 @@ function applyPredictions(session: HostSession, module: AnyModule, args: unknown
     if (p.unknown) session.facts.predictUnknown(p.fact, cause);
     else session.facts.predict(p.fact, p.value);
   }
-  const families = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown) => readonly string[])(args) : (module.affects ?? []);
-  if (families.length) session.facts.markUnknown(families, cause);
+  const affects = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown, f: unknown) => readonly string[] | Effects)(args, facts) : (module.affects ?? []);
+  const effects: Effects = isEffects(affects) ? affects : { facts: affects };
+  if (effects.facts.length || effects.paths) session.facts.markUnknown(effects, cause);
+}
+
+function isEffects(a: readonly string[] | Effects): a is Effects {
+  return !Array.isArray(a);
 }
 
 async function applyChanges(session: HostSession, list: Change[], o: CallOptions): Promise<{ outputs: ExecResult[]; failed?: string }> {

@@ -4,12 +4,15 @@
  *   store.lookup(ref)            // { value } | { unknown: 'step 3 would install haproxy' } | undefined (gather it)
  *   store.invalidate()           // after anything ran on the host: cached values may be stale
  *   store.predict(ref, value)    // check mode: the value the host would have after a change
- *   store.markUnknown(['systemd'], 'step 3 ...')
+ *   store.markUnknown({ facts: ['systemd'] }, 'step 3 ...')
+ *   store.markUnknown({ facts: ['apt'], paths: (p) => !p.startsWith('/opt/') }, 'step 1 ...')
  *
- * Lookup order: predicted value, then "unknown" families, then real gathered values.
+ * Lookup order: predicted value, then "unknown" families, fact names and paths, then real
+ * gathered values.
  * Real values are only ever what the host answered; predictions never leak into them.
  */
-import { factFamily, type FactRef } from '../define/fact.ts';
+import { factFamily, factPaths, type FactRef } from '../define/fact.ts';
+import type { Effects } from '../define/module.ts';
 
 export type Lookup = { value: unknown } | { unknown: string } | undefined;
 
@@ -18,12 +21,13 @@ export class FactStore {
   private readonly predicted = new Map<string, unknown>();
   private readonly unknownFamilies = new Map<string, string>();
   private readonly unknownKeys = new Map<string, string>();
+  private readonly unknownPaths: { accepts: (path: string) => boolean; cause: string }[] = [];
 
   lookup(ref: FactRef<unknown>): Lookup {
     const unknownKey = this.unknownKeys.get(ref.key);
     if (unknownKey !== undefined) return { unknown: unknownKey };
     if (this.predicted.has(ref.key)) return { value: this.predicted.get(ref.key) };
-    const cause = this.unknownFamilies.get(factFamily(ref.name)) ?? this.unknownFamilies.get('*');
+    const cause = this.unknownFamilies.get(factFamily(ref.name)) ?? this.unknownFamilies.get(ref.name) ?? this.unknownFamilies.get('*') ?? this.pathCause(ref);
     if (cause !== undefined) return { unknown: cause };
     if (this.real.has(ref.key)) return { value: this.real.get(ref.key) };
     return undefined;
@@ -56,8 +60,17 @@ export class FactStore {
     this.unknownKeys.set(ref.key, cause);
   }
 
-  markUnknown(families: readonly string[], cause: string): void {
-    for (const f of families) if (!this.unknownFamilies.has(f)) this.unknownFamilies.set(f, cause);
+  /** Check mode: these facts (families, fact names, facts about the paths `paths` accepts) may change in ways only known after apply. */
+  markUnknown(effects: Effects, cause: string): void {
+    for (const f of effects.facts) if (!this.unknownFamilies.has(f)) this.unknownFamilies.set(f, cause);
+    if (effects.paths) this.unknownPaths.push({ accepts: effects.paths, cause });
+  }
+
+  /** A fact about paths is unknown when a scope accepts one of them; a file fact that names none, when any scope is set. */
+  private pathCause(ref: FactRef<unknown>): string | undefined {
+    const paths = factPaths(ref);
+    if (paths.length === 0) return factFamily(ref.name) === 'file' ? this.unknownPaths[0]?.cause : undefined;
+    return this.unknownPaths.find((u) => paths.some((p) => u.accepts(p)))?.cause;
   }
 
   /** Forget the simulation (a new check run on the same store). */
@@ -65,5 +78,6 @@ export class FactStore {
     this.predicted.clear();
     this.unknownFamilies.clear();
     this.unknownKeys.clear();
+    this.unknownPaths.length = 0;
   }
 }

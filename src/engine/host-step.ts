@@ -9,7 +9,7 @@ import type { ModuleStep, StepContext, StepResult } from '../define/step.ts';
 import { stepName } from '../define/step.ts';
 import type { FileDiff } from '../define/plan.ts';
 import { ConnectionError, isCapstanError } from '../errors.ts';
-import type { ReportedResult } from '../events.ts';
+import { cannotPredict, type ReportedResult } from '../events.ts';
 import { redact } from '../commands/secret.ts';
 import type { PreparedPlay, PreparedStep } from './prepare.ts';
 import { expandStep, staticFactRefs } from './plan.ts';
@@ -149,7 +149,8 @@ function record(state: RunState, play: PreparedPlay, host: string, ps: PreparedS
   const h = state.host(host);
   state.recordResult(host, ps, result);
   const ignored = result.failed && ps.step.options.ignoreErrors === true;
-  if (result.skipped) h.tally.skipped++;
+  if (state.options.check && cannotPredict(result)) h.tally.uncertain++;
+  else if (result.skipped) h.tally.skipped++;
   else if (result.failed && !ignored) h.tally.failed++;
   else {
     h.tally.ok++;

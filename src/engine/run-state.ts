@@ -53,7 +53,7 @@ export interface HostState {
 }
 
 export function emptyTally(): HostTally {
-  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
+  return { ok: 0, changed: 0, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
 }
 
 export class RunState {

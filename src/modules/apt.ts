@@ -15,12 +15,15 @@
  * has one of the lock files open to let go, then through apt's own `DPkg::Lock::Timeout`. A
  * holder is never killed; after the timeout the step fails naming it. When dpkg was
  * interrupted (a run lost mid-install), `dpkg --configure -a` settles it first, as a change of
- * its own. Under --check, later
- * steps that read what packages bring (units, files, programs, users, listening ports, kernel
- * modules) are reported as "depends on an earlier change".
+ * its own. Under --check, later steps that read what packages may bring (units, programs,
+ * users, listening ports, kernel modules and parameters, files outside the trees Debian's
+ * packages never write) are reported as "depends on an earlier change"; package-effects.ts
+ * states the rule and why it holds.
  */
 import { z } from 'zod';
-import { defineModule, predict, predictUnknown, type Prediction } from '../define/module.ts';
+import { defineModule, predict, predictUnknown, type Effects, type Prediction } from '../define/module.ts';
+import { aptSources, aptTreeAliases, type AptSources } from '../facts/apt-sources.ts';
+import { OUTSIDE_PACKAGES, packageEffects } from './package-effects.ts';
 import { change, changes, exec, fail, type Change, type Plan } from '../define/plan.ts';
 import { cmd, type Command } from '../commands/command.ts';
 import { sh } from '../commands/quote.ts';
@@ -190,8 +193,15 @@ export const apt = defineModule({
   name: 'apt',
   args: aptArgs,
   describe: (a) => `apt ${a.state === 'absent' ? (a.purge ? 'purge' : 'remove') : a.state === 'latest' ? 'upgrade' : 'install'} ${[a.name].flat().join(', ')}`,
-  facts: (a) => ({ pkgs: aptPackages(factArgs(a)), cache: aptCache() }),
+  facts: (a) => ({ pkgs: aptPackages(factArgs(a)), cache: aptCache(), sources: aptSources(), aliased: aptTreeAliases(OUTSIDE_PACKAGES) }),
   plan: (a, f) => planApt(a, f),
   predicts: (a, f) => predictApt(a, f),
-  affects: ['apt', 'systemd', 'file', 'tools', 'user', 'group', 'net', 'kernel'],
+  affects: (a, f) => aptEffects(a, f),
 });
+
+/** A list update changes only apt's own facts; a package transaction what package-effects.ts says. */
+export function aptEffects(a: AptArgs, f: AptFacts & { sources: AptSources; aliased: string[] }): readonly string[] | Effects {
+  const updating = a.updateCache && cacheUpdateReason(f.cache, a.cacheValidTime) !== null;
+  const transaction = planApt(a, f).changes.length > (updating ? 1 : 0);
+  return transaction ? packageEffects(f.sources, f.aliased) : ['apt'];
+}

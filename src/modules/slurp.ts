@@ -47,6 +47,7 @@ export const slurp = defineModule({
   name: 'slurp',
   args: slurpArgs,
   describe: (a) => `slurp ${a.path}`,
+  readOnly: true,
   facts: (a) => ({ st: fileStat(a.path), content: fileBytes({ path: a.path, maxBytes: a.maxBytes }) }),
   plan: (a, f) => planSlurp(a, f),
   data: (a, f): SlurpData => slurpData(a, f.content),

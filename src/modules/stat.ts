@@ -44,6 +44,7 @@ export const stat = defineModule({
   name: 'stat',
   args: statArgs,
   describe: (a) => `stat ${a.path}`,
+  readOnly: true,
   facts: (a) => ({ st: a.checksum ? fileStat(a.path) : fileMeta(a.path) }),
   plan: (a, { st }) => planStat(a, st),
   data: (a, { st }): StatData => statData(a, st),

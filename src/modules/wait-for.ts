@@ -10,10 +10,10 @@
  *
  * The loop runs on the host as one command (probe, sleep `delayMs`, until `timeoutMs`),
  * never as many round trips; ports are probed with bash's /dev/tcp or `nc -z`.
- * It is a read-only probe: when the condition already holds the step is `ok` and nothing
- * runs. Otherwise apply waits (reported as a change, since the host's state moved while
- * Capstan watched) and check mode reports "would wait, cannot predict" without waiting,
- * because what it waits for happens outside Capstan.
+ * It is a read-only probe and never reports a change: when the condition already holds
+ * nothing runs; otherwise apply waits (`ok` once it holds, failed after the timeout) and
+ * check mode reports `ok` without waiting, with the reason that what it waits for happens
+ * outside Capstan (a `when` reading its result is then "cannot predict").
  */
 import { z } from 'zod';
 import { defineModule, predict, type Prediction } from '../define/module.ts';
@@ -50,6 +50,7 @@ export const waitFor = defineModule({
   name: 'waitFor',
   args: waitForArgs,
   describe: (a) => `waitFor ${what(a)}`,
+  readOnly: true,
   facts: (a) => waitFacts(a),
   plan: (a, f) => planWaitFor(a, f as unknown as WaitFacts),
   predicts: (a) => predictWaitFor(a),

@@ -76,11 +76,12 @@ export class PrettyReporter {
       case 'ok':
         return this.c.green('ok');
       case 'changed':
-        return this.c.yellow(this.check ? (r.uncertain ? 'would change (cannot predict)' : 'would change') : 'changed');
+        if (this.check && r.uncertain) return this.c.magenta('cannot predict');
+        return this.c.yellow(this.check ? 'would change' : 'changed');
       case 'failed':
         return r.ignored ? this.c.cyan('failed (ignored)') : this.c.red('FAILED');
       case 'skipped':
-        return this.c.cyan(r.uncertain ? 'skipping (cannot predict)' : 'skipping');
+        return r.uncertain ? this.c.magenta('cannot predict') : this.c.cyan('skipping');
       case 'unreachable':
         return this.c.red('UNREACHABLE');
     }
@@ -89,7 +90,7 @@ export class PrettyReporter {
   private detail(r: ReportedResult): string {
     if (r.status === 'failed') return ` ${r.msg ?? ''}`;
     if (r.status === 'changed') return ` ${r.summaries.join('; ')}${r.uncertain ? this.c.dim(` (${r.uncertain})`) : ''}`;
-    if (r.status === 'skipped' && r.uncertain) return this.c.dim(` ${r.uncertain}`);
+    if (r.status === 'skipped' && r.uncertain) return this.c.dim(` whether it runs: ${r.uncertain}`);
     if (this.o.verbose > 0 && r.reason) return this.c.dim(` ${r.reason}`);
     return '';
   }

@@ -10,12 +10,12 @@
  *   } });
  *   await set.destroy();
  *
- * A prediction marked uncertain ("depends on an earlier change", "known after apply") may
- * differ from what apply did; a certain one may not.
+ * A "cannot predict" result ("depends on an earlier change", "known after apply") may
+ * differ from what apply did; every other prediction may not.
  */
 import { join } from 'node:path';
 import type { Playbook } from '../define/playbook.ts';
-import type { Recap, RunEvent } from '../events.ts';
+import { cannotPredict, type Recap, type RunEvent } from '../events.ts';
 import { runPlaybook, type EngineOptions } from '../engine/run.ts';
 import { loadInventoryView } from '../inventory/view.ts';
 import { connectorFactory } from '../cli/connectors.ts';
@@ -82,7 +82,7 @@ export function comparePredictions(check: RunEvent[], apply: RunEvent[]): string
   const applied = new Map(apply.filter(isStep).map((e) => [key(e), e]));
   const out: string[] = [];
   for (const c of check.filter(isStep)) {
-    if (c.result.uncertain) continue;
+    if (cannotPredict(c.result)) continue;
     const a = applied.get(key(c));
     if (!a) {
       if (c.result.status === 'changed') out.push(`  ${key(c)}: check said it would change, apply did not run it`);

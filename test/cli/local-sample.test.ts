@@ -51,7 +51,7 @@ describe('the CLI runs a sample playbook on the local connector', () => {
 
   it('apply again changes nothing', async () => {
     const r = await run();
-    assert.deepEqual(r.recap.hosts.localhost, { ok: 3, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+    assert.deepEqual(r.recap.hosts.localhost, { ok: 3, changed: 0, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
   });
 
   it('check again reports nothing to change', async () => {

@@ -32,10 +32,11 @@ describe('a playbook through its lifecycle: check, apply, apply again, check aga
   it('check on a fresh host predicts every change and changes nothing', async () => {
     const r = await runWithFakes(playbook(), inv(), { check: true });
     assert.equal(r.recap.exitCode, 0);
-    assert.deepEqual(r.recap.hosts.n1, { ok: 3, changed: 3, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+    assert.deepEqual(r.recap.hosts.n1, { ok: 2, changed: 2, uncertain: 1, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
     assert.equal(existsSync(`${dir}/n1`), false, 'check mode must not create anything');
     const flagMode = r.stepEvents('n1').find((e) => e.step === 'flag mode');
     assert.equal(flagMode?.result.status, 'changed', 'the later step sees the predicted file, not a missing one');
+    assert.ok(flagMode?.result.uncertain, 'what the command writes is known after apply: "cannot predict", counted apart');
   });
 
   it('apply makes the changes', async () => {
@@ -49,7 +50,7 @@ describe('a playbook through its lifecycle: check, apply, apply again, check aga
 
   it('apply again reports zero changes', async () => {
     const r = await runWithFakes(playbook(), inv());
-    assert.deepEqual(r.recap.hosts.n1, { ok: 3, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+    assert.deepEqual(r.recap.hosts.n1, { ok: 3, changed: 0, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
   });
 
   it('check after apply reports zero changes', async () => {

@@ -14,7 +14,7 @@ const inv = () => testInventory({ nodes: ['ok1', 'down', 'bad'] });
 describe('unreachable is not failed', () => {
   it('a host that cannot be reached is UNREACHABLE, the others complete, exit 4', async () => {
     const r = await runWithFakes(pb(), inv(), { behaviour: { down: { unreachable: true } } });
-    assert.deepEqual(r.recap.hosts.down, { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 1, ignored: 0 });
+    assert.deepEqual(r.recap.hosts.down, { ok: 0, changed: 0, uncertain: 0, failed: 0, skipped: 0, unreachable: 1, ignored: 0 });
     assert.equal(r.recap.hosts.ok1?.ok, 2);
     assert.equal(r.recap.exitCode, ExitCode.unreachable);
     assert.ok(r.events.some((e) => e.type === 'host.unreachable' && e.host === 'down'));
@@ -39,13 +39,13 @@ describe('unreachable is not failed', () => {
     const r = await runWithFakes(pb([step('a', { ignoreErrors: true }), step('b')]), inv(), {
       behaviour: { bad: { failMatching: { pattern: /# a/, stderr: 'boom' } }, down: { unreachable: true } },
     });
-    assert.deepEqual(r.recap.hosts.bad, { ok: 2, changed: 1, failed: 0, skipped: 0, unreachable: 0, ignored: 1 });
+    assert.deepEqual(r.recap.hosts.bad, { ok: 2, changed: 1, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 1 });
     assert.equal(r.recap.hosts.down?.unreachable, 1);
     assert.equal(r.recap.exitCode, ExitCode.unreachable);
   });
 
   it('exit codes have one meaning each', () => {
-    const t = (o: Partial<Record<'failed' | 'unreachable', number>>) => ({ ok: 0, changed: 0, skipped: 0, ignored: 0, failed: 0, unreachable: 0, ...o });
+    const t = (o: Partial<Record<'failed' | 'unreachable', number>>) => ({ ok: 0, changed: 0, uncertain: 0, skipped: 0, ignored: 0, failed: 0, unreachable: 0, ...o });
     assert.equal(exitCodeFor([t({})], false), 0);
     assert.equal(exitCodeFor([t({ failed: 1 })], false), 2);
     assert.equal(exitCodeFor([t({ unreachable: 1 })], false), 4);
@@ -58,7 +58,7 @@ describe('unreachable is not failed', () => {
 describe('the recap and the event stream', () => {
   it('the recap is a data object with tallies, transport counters and the exit code', async () => {
     const r = await runWithFakes(pb(), testInventory({ nodes: ['n1'] }));
-    assert.deepEqual(r.recap.hosts.n1, { ok: 2, changed: 2, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+    assert.deepEqual(r.recap.hosts.n1, { ok: 2, changed: 2, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
     assert.equal(r.recap.transport.n1?.connections, 1);
     assert.equal(r.recap.exitCode, 0);
     assert.equal(r.recap.check, false);

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { apt, aptArgs, planApt, waitForAptLocks } from '../../src/modules/apt.ts';
+import { apt, aptArgs, aptEffects, planApt, waitForAptLocks } from '../../src/modules/apt.ts';
+import type { AptSources } from '../../src/facts/apt-sources.ts';
 import type { AptCache, AptPackages, PackageState } from '../../src/facts/apt.ts';
 import type { Plan } from '../../src/define/plan.ts';
-import type { Prediction } from '../../src/define/module.ts';
+import type { Effects, Prediction } from '../../src/define/module.ts';
 import { HOSTILE } from '../connectors/support/hostile.ts';
 import { stepName } from '../../src/define/step.ts';
 
@@ -186,8 +187,49 @@ describe('apt', () => {
       assert.equal(p?.unknown, true);
     });
 
-    it('declares the fact families a package can change, so later steps are "depends on an earlier change"', () => {
-      for (const family of ['apt', 'systemd', 'file', 'tools', 'user']) assert.ok((apt.definition.affects as readonly string[]).includes(family), family);
+    describe('what later steps cannot be predicted after it (package-effects.ts)', () => {
+      const debian: AptSources = { supported: true, foreign: null };
+      const effects = (args: Record<string, unknown>, packages: Record<string, PackageState>, o: { cache?: AptCache; sources?: AptSources; aliased?: string[] } = {}) =>
+        aptEffects(aptArgs.parse(args), { pkgs: pkgs(packages), cache: o.cache ?? fresh, sources: o.sources ?? debian, aliased: o.aliased ?? [] });
+      const scoped = (e: ReturnType<typeof effects>) => {
+        assert.ok(!Array.isArray(e), 'an install is scoped by path');
+        return e as Effects;
+      };
+
+      it('an install leaves units, programs, users, groups, ports, kernel modules and parameters uncertain', () => {
+        const e = scoped(effects({ name: 'haproxy' }, { haproxy: absent() }));
+        for (const f of ['apt', 'systemd', 'tools', 'user', 'group', 'net', 'kernel', 'sysctl.live']) assert.ok(e.facts.includes(f), f);
+        assert.ok(!e.facts.includes('file'), 'files are scoped by path, not the whole family');
+      });
+
+      const table: [string, boolean][] = [
+        ['/etc/haproxy/haproxy.cfg', true], ['/etc/benchapp/app.conf', true], ['/etc/motd', true], ['/var/lib/benchapp', true],
+        ['/usr/local/lib/app', true], ['/home/deploy/.profile', true], ['/tmp/x', true], ['/opt', true], ['/srv', true],
+        ['/opt/benchapp/bin/benchapp.sh', false], ['/etc/opt/app/conf', false], ['/var/opt/app/state', false], ['/srv/www/index.html', false], ['/mnt/data/x', false],
+        ['/opt/../etc/passwd', true], ['/opt//app', false], ['/optional/x', true],
+      ];
+      for (const [path, uncertain] of table) {
+        it(`with Debian's sources only, ${path} is ${uncertain ? 'uncertain' : 'still predicted'}`, () => assert.equal(scoped(effects({ name: 'haproxy' }, { haproxy: absent() })).paths?.(path), uncertain));
+      }
+
+      it('with a source outside Debian\'s archive every path is uncertain (add-on packages install into /opt)', () => {
+        const e = scoped(effects({ name: 'haproxy' }, { haproxy: absent() }, { sources: { supported: true, foreign: 'https://repo.example/ stable is signed by /usr/share/keyrings/example.gpg' } }));
+        assert.equal(e.paths?.('/opt/benchapp/bin/benchapp.sh'), true);
+      });
+
+      it('a tree holding a symbolic link or a mount point shelters nothing', () => {
+        const e = scoped(effects({ name: 'haproxy' }, { haproxy: absent() }, { aliased: ['/opt'] }));
+        assert.equal(e.paths?.('/opt/benchapp/bin/benchapp.sh'), true);
+        assert.equal(e.paths?.('/srv/www/index.html'), false);
+      });
+
+      it('a removal is a transaction too', () => {
+        assert.ok(!Array.isArray(effects({ name: 'haproxy', state: 'absent' }, { haproxy: installed('2') })));
+      });
+
+      it('updating the lists alone changes only apt facts', () => {
+        assert.deepEqual(effects({ name: 'curl', updateCache: true }, { curl: installed('7') }, { cache: { ...fresh, updatedAt: null } }), ['apt']);
+      });
     });
   });
 

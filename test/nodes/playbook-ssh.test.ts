@@ -49,7 +49,7 @@ describe('playbooks over SSH on throwaway nodes', { skip }, () => {
     const { recap } = await run(demo);
     assert.equal(recap.exitCode, 0);
     for (const n of set.nodes) {
-      assert.deepEqual(recap.hosts[n.name], { ok: 5, changed: 5, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+      assert.deepEqual(recap.hosts[n.name], { ok: 5, changed: 5, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
       assert.equal(recap.transport[n.name]?.connections, 1);
     }
     const motd = await set.exec('node2', ['cat', '/etc/motd']);
