@@ -86,7 +86,7 @@ describe('the run lock script', { skip: canSwitch ? false : 'needs root and setp
 });
 
 describe('exit code 3: a host locked by another run', () => {
-  const t = (o: Partial<Record<'failed' | 'unreachable', number>>) => ({ ok: 0, changed: 0, skipped: 0, ignored: 0, failed: 0, unreachable: 0, ...o });
+  const t = (o: Partial<Record<'failed' | 'unreachable', number>>) => ({ ok: 0, changed: 0, uncertain: 0, skipped: 0, ignored: 0, failed: 0, unreachable: 0, ...o });
   it('is returned only when no host failed or was unreachable, and never when interrupted', () => {
     assert.equal(exitCodeFor([t({})], false, true), ExitCode.locked);
     assert.equal(exitCodeFor([t({ failed: 1 })], false, true), ExitCode.failed);

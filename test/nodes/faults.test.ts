@@ -77,7 +77,7 @@ describe('faults around the run lock and Ctrl-C on a throwaway node', { skip }, 
     await started(holderEvents);
     const locked = await run(sleepFor(0));
     assert.equal(locked.recap.exitCode, 3);
-    assert.deepEqual(locked.recap.hosts[NODE], { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+    assert.deepEqual(locked.recap.hosts[NODE], { ok: 0, changed: 0, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
     const ev = locked.events.find((e) => e.type === 'host.locked');
     assert.ok(ev && ev.type === 'host.locked', 'a host.locked event');
     assert.equal(ev.lockPath, LOCK);
