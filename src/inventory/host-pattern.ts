@@ -7,7 +7,9 @@
  *   expandHostPattern('n[1:10:4]');       // { hosts: ['n1', 'n5', 'n9'] }
  *
  * Zero padding is kept (`[01:10]`), begin and end must then have the same width. A range
- * that yields no host, a step of 0 or a reversed letter range is an error (`RangeError`).
+ * that yields no host, a step of 0 or a reversed letter range is an error (`RangeError`);
+ * so is an entry that would expand to more than 100,000 hosts, counted over all its ranges
+ * (`h[1:1000][1:1000]` is a million) before anything is expanded.
  */
 import { isIPv6 } from 'node:net';
 
@@ -22,6 +24,8 @@ const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/;
 const IPV4 = new RegExp(`^(?:${IPV4_PART}\\.){3}${IPV4_PART}$`, 'iu');
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, 'iu');
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** The most hosts one entry may expand to. */
+export const MAX_RANGE_HOSTS = 100_000;
 
 export interface ExpandedHosts {
   hosts: string[];
@@ -54,6 +58,7 @@ export function splitHostPort(entry: string): { host: string; port?: number } {
 /** Expands one host entry into host names and an optional port shared by all of them. */
 export function expandHostPattern(entry: string): ExpandedHosts {
   const { host, port } = splitHostPort(entry);
+  if (host.includes('[')) checkRangeTotal(host);
   const hosts = host.includes('[') ? expandRanges(host) : [host];
   return port === undefined ? { hosts } : { hosts, port };
 }
@@ -69,6 +74,15 @@ export function expandRanges(name: string): string[] {
   const out: string[] = [];
   for (const item of rangeItems(name.slice(open + 1, close), name)) out.push(...expandRanges(head + item + tail));
   return out;
+}
+
+/** Refuses an entry whose ranges multiply to more than MAX_RANGE_HOSTS hosts, before expanding it. */
+function checkRangeTotal(name: string): void {
+  let total = 1;
+  for (const m of name.matchAll(/\[([^\]]*)\]/g)) {
+    total *= rangeItems(m[1] ?? '', name).length;
+    if (total > MAX_RANGE_HOSTS) throw new RangeError(`host ranges in "${name}" expand to more than ${MAX_RANGE_HOSTS} hosts`);
+  }
 }
 
 function rangeItems(spec: string, name: string): string[] {
@@ -103,7 +117,7 @@ function numberRange(begin: string, end: string, step: number, spec: string, nam
   if (width && end.length !== width) throw new RangeError(`host range [${spec}] in "${name}" must give begin and end with the same number of digits`);
   const from = Number(begin);
   const to = Number(end);
-  if (to - from > 100_000) throw new RangeError(`host range [${spec}] in "${name}" is larger than 100000 hosts`);
+  if (to - from >= MAX_RANGE_HOSTS) throw new RangeError(`host range [${spec}] in "${name}" is larger than ${MAX_RANGE_HOSTS} hosts`);
   const out: string[] = [];
   for (let i = from; i <= to; i += step) out.push(width ? String(i).padStart(width, '0') : String(i));
   return out;

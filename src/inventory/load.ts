@@ -10,10 +10,11 @@
  * Every problem found in the files is reported together in one ConfigError, before any
  * connection is attempted.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { importUserModule } from '../typescript-loader.ts';
 import { ConfigError } from '../errors.ts';
+import { isFsError, unreadable } from './fs-errors.ts';
 import { InventoryBuilder } from './builder.ts';
 import { IGNORED_CONNECTION_VARS } from './connection.ts';
 import { defineInventory, isInventoryDefinition } from './define.ts';
@@ -51,16 +52,19 @@ export async function loadInventory(paths: string | readonly string[], opts: Loa
   const varsDirs: string[] = [];
   for (const p of list) {
     const abs = resolve(cwd, p);
-    const info = await stat(abs).catch(() => undefined);
-    if (!info && p.includes(',')) {
+    const info = await stat(abs).catch((e: unknown) => e as NodeJS.ErrnoException);
+    if (info instanceof Error && p.includes(',')) {
       readHostList(p, b);
       continue;
     }
     sources.push(abs);
-    if (!info) b.problem(`inventory not found: ${p}`, { file: abs });
-    else if (info.isDirectory()) await readDirectory(abs, b, opts.vault);
+    if (info instanceof Error) {
+      b.problem(info.code === 'ENOENT' ? `inventory not found: ${p}` : unreadable(p, info), { file: abs });
+      continue;
+    }
+    if (info.isDirectory()) await readDirectory(abs, b, opts.vault);
     else await readSource(abs, b, opts.vault);
-    if (info) varsDirs.push(info.isDirectory() ? abs : dirname(abs));
+    varsDirs.push(info.isDirectory() ? abs : dirname(abs));
   }
   const { hosts, groups, warnings } = b.finish();
   const partial: Inventory = { sources, hosts, groups, inventoryVarsDirs: [], warnings: [], ...(opts.vault ? { vault: opts.vault } : {}) };
@@ -113,14 +117,19 @@ function finalize(inv: Inventory, extra: InventoryWarning[] = []): Inventory {
   return { ...inv, warnings: Object.freeze(warnings) };
 }
 
-async function readDirectory(dir: string, b: InventoryBuilder, vault: VaultKeyring | undefined): Promise<void> {
+async function readDirectory(dir: string, b: InventoryBuilder, vault: VaultKeyring | undefined, visited = new Set<string>()): Promise<void> {
+  const real = await realpath(dir).catch(() => dir);
+  if (visited.has(real)) return b.problem(`${dir} links back into a directory it is part of (a symlink loop)`, { file: dir });
+  visited.add(real);
   const names = (await readdir(dir)).filter((n) => !IGNORED_IN_DIR.test(n)).sort();
   for (const name of names) {
     const path = join(dir, name);
-    const info = await stat(path);
-    if (info.isDirectory()) await readDirectory(path, b, vault);
+    const info = await stat(path).catch((e: unknown) => void b.problem(unreadable(path, e), { file: path }));
+    if (!info) continue;
+    if (info.isDirectory()) await readDirectory(path, b, vault, visited);
     else await readSource(path, b, vault);
   }
+  visited.delete(real);
 }
 
 /**
@@ -141,6 +150,7 @@ async function readSource(file: string, b: InventoryBuilder, vault: VaultKeyring
     return readYamlInventory(text, file, b, vault);
   } catch (e) {
     if (e instanceof ConfigError) b.problems.push(...e.problems);
+    else if (isFsError(e)) b.problem(unreadable(file, e), { file });
     else throw e;
   }
 }

@@ -8,12 +8,16 @@
  *
  * Files are YAML 1.2 with the same limits as inventories (yaml-safe.ts). Vault-encrypted
  * files and `!vault` values are opened with the run's vault passwords; their values are Secrets.
+ * Symlinks are followed; a symlink loop, a directory linked into itself or an unreadable
+ * file is a problem naming the path, never a crash.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
 import { jinjaWarning } from './builder.ts';
+import { unreadable } from './fs-errors.ts';
 import type { InventoryWarning, VarMap, VarsDir, VarsFile } from './types.ts';
 import { assign, varDef } from './values.ts';
 import { formatKeyPath, loadYaml, pathId } from './yaml-safe.ts';
@@ -49,7 +53,7 @@ export async function readVarsDir(dir: string, known: KnownNames, vault?: VaultK
     }
     const target = kind === 'group' ? out.varsDir.groups : out.varsDir.hosts;
     const names = kind === 'group' ? known.groups : known.hosts;
-    for (const [name, paths] of await entriesByName(base, out.warnings)) {
+    for (const [name, paths] of await entriesByName(base, out)) {
       if (!names.has(name)) {
         out.warnings.push({ message: `${join(base, name)}* matches no ${kind} in the inventory; ignored`, file: base, [kind]: name });
         continue;
@@ -66,44 +70,72 @@ export async function readVarsDir(dir: string, known: KnownNames, vault?: VaultK
 }
 
 /** Groups the entries of a `*_vars` directory by the group or host name they apply to. */
-async function entriesByName(base: string, warnings: InventoryWarning[]): Promise<Map<string, string[]>> {
+async function entriesByName(base: string, out: VarsDirResult): Promise<Map<string, string[]>> {
   const entries = (await readdir(base, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => cmp(a.name, b.name));
   const byName = new Map<string, { ext: string; path: string; dir: boolean }[]>();
   for (const e of entries) {
     const ext = extname(e.name);
     const known = EXTENSIONS.includes(ext) && ext !== '';
     const name = known ? e.name.slice(0, -ext.length) : e.name;
+    const path = join(base, e.name);
+    const dir = await isDirectory(e, path, out);
+    if (dir === undefined) continue;
     const list = byName.get(name) ?? [];
-    list.push({ ext: known ? ext : '', path: join(base, e.name), dir: e.isDirectory() });
+    list.push({ ext: known ? ext : '', path, dir });
     byName.set(name, list);
   }
-  const out = new Map<string, string[]>();
+  const result = new Map<string, string[]>();
   for (const [name, candidates] of byName) {
     candidates.sort((a, b) => EXTENSIONS.indexOf(a.ext) - EXTENSIONS.indexOf(b.ext));
     const [chosen, ...ignored] = candidates;
     if (!chosen) continue;
-    for (const i of ignored) warnings.push({ message: `${i.path} is ignored because ${chosen.path} is used for "${name}" (Ansible reads only the first of: name/, name.yml, name.yaml, name.json)`, file: i.path });
-    out.set(name, chosen.dir ? await filesUnder(chosen.path) : [chosen.path]);
+    for (const i of ignored) out.warnings.push({ message: `${i.path} is ignored because ${chosen.path} is used for "${name}" (Ansible reads only the first of: name/, name.yml, name.yaml, name.json)`, file: i.path });
+    result.set(name, chosen.dir ? await filesUnder(chosen.path, out, new Set()) : [chosen.path]);
   }
-  return out;
+  return result;
+}
+
+/** Whether an entry is a directory, following symlinks; undefined (and a problem) when it cannot be read. */
+async function isDirectory(e: Dirent, path: string, out: VarsDirResult): Promise<boolean | undefined> {
+  if (!e.isSymbolicLink()) return e.isDirectory();
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (err) {
+    out.problems.push({ message: unreadable(path, err), file: path });
+    return undefined;
+  }
 }
 
 /** Files of a per-group directory, recursively, in lexical order, skipping hidden files and backups. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
+async function filesUnder(dir: string, out: VarsDirResult, visited: Set<string>): Promise<string[]> {
+  const real = await realpath(dir).catch(() => dir);
+  if (visited.has(real)) {
+    out.problems.push({ message: `${dir} links back into a directory it is part of (a symlink loop)`, file: dir });
+    return [];
+  }
+  visited.add(real);
+  const files: string[] = [];
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => cmp(a.name, b.name));
   for (const e of entries) {
     if (e.name.startsWith('.') || e.name.endsWith('~')) continue;
     const ext = extname(e.name);
     const path = join(dir, e.name);
-    if (e.isDirectory() && !ext) out.push(...(await filesUnder(path)));
-    else if (e.isFile() && EXTENSIONS.includes(ext)) out.push(path);
+    const isDir = await isDirectory(e, path, out);
+    if (isDir && !ext) files.push(...(await filesUnder(path, out, visited)));
+    else if (isDir === false && EXTENSIONS.includes(ext)) files.push(path);
   }
-  return out;
+  visited.delete(real);
+  return files;
 }
 
 async function readVarsFile(file: string, scope: { group?: string; host?: string }, out: VarsDirResult, vault: VaultKeyring | undefined): Promise<VarsFile | undefined> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    out.problems.push({ message: unreadable(file, e), file });
+    return undefined;
+  }
   let doc;
   try {
     doc = loadYaml(text, file, vault ? { vault } : {});

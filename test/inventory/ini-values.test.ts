@@ -90,6 +90,15 @@ describe('host ranges and ports', () => {
     assert.deepEqual(expandHostPattern('r[1:2]-n[a:b]').hosts, ['r1-na', 'r1-nb', 'r2-na', 'r2-nb']);
   });
 
+  it('caps the hosts of an entry at 100,000 over all its ranges, counted before expanding', () => {
+    const t0 = Date.now();
+    assert.throws(() => expandHostPattern('h[1:1000][1:1000]'), /host ranges in "h\[1:1000\]\[1:1000\]" expand to more than 100000 hosts/);
+    assert.throws(() => expandHostPattern('h[1:100][1:100][1:100]'), /more than 100000 hosts/);
+    assert.ok(Date.now() - t0 < 1_000, `refused in ${Date.now() - t0} ms`);
+    assert.equal(expandHostPattern('h[1:100][1:1000]').hosts.length, 100_000);
+    assert.throws(() => expandHostPattern('h[0:100000]'), /larger than 100000 hosts/);
+  });
+
   it('splits a port off names and addresses, never off IPv6 without brackets', () => {
     assert.deepEqual(expandHostPattern('web[1:2]:2222'), { hosts: ['web1', 'web2'], port: 2222 });
     assert.deepEqual(splitHostPort('10.0.0.1:22'), { host: '10.0.0.1', port: 22 });

@@ -5,7 +5,7 @@
  *   node --import tsx --test test/inventory/load.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/errors.ts';
 import type { ConfigProblem } from '../../src/errors.ts';
 import { loadInventory } from '../../src/inventory/load.ts';
+import { hostVars } from '../../src/inventory/vars.ts';
 
 const fx = (p: string) => fileURLToPath(new URL(`../fixtures/inventory/${p}`, import.meta.url));
 
@@ -131,5 +132,39 @@ describe('Ansible settings written the YAML 1.1 way', () => {
     const { parseYamlStrict } = await import('../../src/inventory/yaml-safe.ts');
     const data = parseYamlStrict('all:\n  vars:\n    ansible_become: yes\n    ansible_check: off\n', 'inline.yml') as { all: { vars: Record<string, unknown> } };
     assert.deepEqual(data.all.vars, { ansible_become: true, ansible_check: false });
+  });
+});
+
+describe('symlinks in inventories and variable directories', () => {
+  it('a symlink loop in group_vars/ is a problem naming the file, not a crash', async () => {
+    const inv = await file('hosts.ini', '[web]\nweb1\n');
+    const dir = join(inv, '..');
+    await mkdir(join(dir, 'group_vars'));
+    await symlink('web.yml', join(dir, 'group_vars', 'web.yml'));
+    const [p] = await rejected(inv);
+    assert.equal(p?.file, join(dir, 'group_vars', 'web.yml'));
+    assert.match(p?.message ?? '', /cannot read .*group_vars\/web\.yml: it is a symlink loop \(ELOOP\)/);
+  });
+
+  it('follows a symlinked group_vars directory, and refuses one linked into itself', async () => {
+    const inv = await file('hosts.ini', '[web]\nweb1\n');
+    const dir = join(inv, '..');
+    await mkdir(join(dir, 'shared'));
+    await writeFile(join(dir, 'shared', 'vars.yml'), 'http_port: 8080\n');
+    await mkdir(join(dir, 'group_vars'));
+    await symlink(join(dir, 'shared'), join(dir, 'group_vars', 'web'));
+    const loaded = await loadInventory(inv);
+    assert.equal(hostVars(loaded, 'web1').vars.http_port, 8080);
+    await symlink('..', join(dir, 'shared', 'up'));
+    const problems = await rejected(inv);
+    assert.ok(problems.some((p) => /links back into a directory it is part of/.test(p.message)), JSON.stringify(problems));
+  });
+
+  it('a directory inventory linked into itself is refused, not walked forever', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'capstan-load-'));
+    await writeFile(join(dir, 'hosts.ini'), '[web]\nweb1\n');
+    await symlink('.', join(dir, 'again'));
+    const problems = await rejected(dir);
+    assert.ok(problems.some((p) => /links back into a directory it is part of/.test(p.message)), JSON.stringify(problems));
   });
 });
