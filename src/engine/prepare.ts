@@ -2,12 +2,15 @@
  * Preparation: everything that can be checked before connecting. Plays select their hosts,
  * roles expand (dependencies first, once per play and parameters), every host's role
  * variables are validated against the role schemas, static module arguments are validated,
- * notify names are checked against the handlers; all problems are reported together.
+ * notify names are checked against the handlers, every host to be reached has valid
+ * connection settings and tag options select some step (prepare-checks.ts); all problems
+ * are reported together.
  *
  *   const plan = preparePlaybook(playbook, inventory, { extraVars, tags, skipTags, limit });
  *   plan.plays[0].hosts.get('web1').steps   // the host's ordered steps, tags applied
  */
 import type { z } from 'zod';
+import type { ConnectorFactory } from '../connectors/connector.ts';
 import type { Playbook, PlayDefinition } from '../define/playbook.ts';
 import type { HandlerSpec, RoleContext, RoleUse } from '../define/role.ts';
 import type { Step, StepContext } from '../define/step.ts';
@@ -19,9 +22,12 @@ import { expandStep, parseArgs, selectedByTags, splitOrigin } from './plan.ts';
 import { roleVars } from './role-vars.ts';
 import { jinjaIdiomLiteral } from './jinja-idioms.ts';
 import { stepIds } from './step-identity.ts';
+import { checkConnections, checkTags } from './prepare-checks.ts';
 
 export interface PrepareOptions {
   extraVars: Record<string, unknown>;
+  /** When given, each host's connector is built (not connected) to check its options. */
+  connectorFactory?: ConnectorFactory;
   limit?: string;
   tags: readonly string[];
   skipTags: readonly string[];
@@ -65,6 +71,7 @@ export interface PreparedPlaybook {
 export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOptions): PreparedPlaybook {
   const problems: ConfigProblem[] = [];
   const plays: PreparedPlay[] = [];
+  const knownTags = new Set<string>();
   pb.plays.forEach((play, index) => {
     let hosts: string[] = [];
     try {
@@ -75,15 +82,17 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
       return;
     }
     const perHost = new Map<string, PreparedHost>();
-    for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, problems));
+    for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, problems, knownTags));
     plays.push({ definition: play, index, hosts, perHost });
   });
+  checkConnections(inv, plays, problems, o.connectorFactory);
+  checkTags(plays, knownTags, o, problems);
   if (problems.length) throw ConfigError.of(dedupeProblems(problems));
   const allHosts = [...new Set(plays.flatMap((p) => p.hosts))];
   return { plays, allHosts };
 }
 
-function prepareHost(play: PlayDefinition, playIndex: number, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[]): PreparedHost {
+function prepareHost(play: PlayDefinition, playIndex: number, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[], knownTags: Set<string>): PreparedHost {
   const layers: VarLayer[] = [
     { label: `play "${play.name}" vars`, vars: play.vars ?? {} },
     { label: 'extra vars (-e)', vars: o.extraVars },
@@ -120,6 +129,7 @@ function prepareHost(play: PlayDefinition, playIndex: number, host: string, play
   for (const [name, spec] of Object.entries(play.handlers ?? {})) handlerSpecs.push({ name, spec });
   const handlers = handlerSpecs.map(({ name, spec, role }) => toHandler(playIndex, name, spec, role));
   validateSteps([...steps, ...handlers.flatMap((h) => h.steps)], handlers, problems);
+  for (const s of steps) for (const t of s.tags) knownTags.add(t);
   return { vars: hv.values, steps: steps.filter((s) => selectedByTags(s.tags, o.tags, o.skipTags)), handlers };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Runs a playbook: prepare (validate everything, no connection), then plays in order,
- * then the recap. The one entry point the CLI and tests use.
+ * then the recap. The one entry point the CLI and tests use. A ConfigError leaves here only
+ * before the first connection: exit code 5 always means no host was touched.
  *
  *   const recap = await runPlaybook(playbook, inventory, {
  *     check: true, diff: true, forks: 10, tags: [], skipTags: [], extraVars: {},
@@ -12,6 +13,7 @@ import PQueue from 'p-queue';
 import type { Playbook } from '../define/playbook.ts';
 import type { EventListener, Recap } from '../events.ts';
 import { exitCodeFor } from '../events.ts';
+import { ConfigError } from '../errors.ts';
 import type { InventoryView } from './inventory-view.ts';
 import { preparePlaybook, type PreparedPlaybook } from './prepare.ts';
 import { RunState, type EngineOptions } from './run-state.ts';
@@ -20,7 +22,7 @@ import { runPlay } from './scheduler.ts';
 export type { EngineOptions } from './run-state.ts';
 
 /** Validates a playbook against an inventory without connecting; throws ConfigError. */
-export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<EngineOptions, 'extraVars' | 'limit' | 'tags' | 'skipTags'>): PreparedPlaybook {
+export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<EngineOptions, 'extraVars' | 'limit' | 'tags' | 'skipTags'> & Partial<Pick<EngineOptions, 'connectorFactory'>>): PreparedPlaybook {
   return preparePlaybook(pb, inv, o);
 }
 
@@ -42,6 +44,11 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
       if (state.aborted) break;
       await runPlay(state, play, queue);
     }
+  } catch (e) {
+    // Input problems are all found before run.start; one found now is a failure of the
+    // hosts still running, reported in the recap, never "invalid input, nothing was run".
+    if (!(e instanceof ConfigError)) throw e;
+    failActiveHosts(state, prepared.allHosts, e);
   } finally {
     clearInterval(progress);
     options.stopSignal?.removeEventListener('abort', stop);
@@ -57,6 +64,15 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
   };
   state.emit({ type: 'run.end', recap });
   return recap;
+}
+
+function failActiveHosts(state: RunState, hosts: readonly string[], e: ConfigError): void {
+  for (const name of state.activeHosts(hosts)) {
+    const h = state.host(name);
+    h.status = 'failed';
+    h.tally.failed++;
+    state.emit({ type: 'host.step', play: '', step: 'prepare the host', index: -1, host: name, handler: false, result: { status: 'failed', changed: false, summaries: [], msg: e.message, durationMs: 0 }, diffs: [] });
+  }
 }
 
 function startProgress(state: RunState, prepared: PreparedPlaybook, started: number): NodeJS.Timeout {

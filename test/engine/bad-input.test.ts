@@ -5,7 +5,12 @@ import { definePlaybook } from '../../src/define/playbook.ts';
 import { defineRole } from '../../src/define/role.ts';
 import { file } from '../../src/modules/file.ts';
 import { shell } from '../../src/modules/command.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.ts';
+import { validatePlaybook } from '../../src/engine/run.ts';
+import { loadInventoryView } from '../../src/inventory/view.ts';
 import { testInventory } from '../support/inventory.ts';
 import { runWithFakes } from '../support/run.ts';
 
@@ -78,5 +83,70 @@ describe('bad input is refused before any connection, all problems at once', () 
   it('a NUL byte in an argument is refused', async () => {
     const e = await configError(runWithFakes(definePlaybook({ plays: [{ name: 's', hosts: 'all', steps: [file({ path: '/tmp/a\u0000b', state: 'directory' })] }] }), testInventory({ web: ['w1'] })));
     assert.match(e.message, /NUL/);
+  });
+
+  const twoPlays = definePlaybook({
+    plays: [
+      { name: 'one', hosts: 'first', steps: [shell({ script: 'true' }, { name: 'one', tags: ['one'] })] },
+      { name: 'two', hosts: 'second', steps: [shell({ script: 'true' }, { name: 'two', tags: ['two'] })] },
+    ],
+  });
+
+  it('bad connection settings of a host in a later play stop the run before any host is contacted (run and validate)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-conn-'));
+    try {
+      const file = join(dir, 'hosts.ini');
+      writeFileSync(file, '[first]\ngood ansible_host=10.0.0.1\n[second]\nbad ansible_port=99999 ansible_host=-oProxyCommand=x ansible_user="a b"\n');
+      const inv = await loadInventoryView([file]);
+      const messages = (e: ConfigError) => e.problems.map((p) => p.message);
+      let validateError: ConfigError | undefined;
+      try {
+        validatePlaybook(twoPlays, inv, { extraVars: {}, tags: [], skipTags: [] });
+      } catch (e) {
+        validateError = e as ConfigError;
+      }
+      assert.ok(validateError instanceof ConfigError, 'validate refuses it');
+      assert.deepEqual(messages(validateError), [
+        'host bad: address "-oProxyCommand=x" starts with "-", which ssh would read as an option',
+        'host bad: ansible_port must be a port number from 1 to 65535, got 99999',
+        'host bad: user "a b" contains whitespace or NUL',
+      ]);
+      let contacted = 0;
+      const e = await configError(runWithFakes(twoPlays, inv, { behaviour: { good: { onExec: () => void contacted++ } } }));
+      assert.deepEqual(messages(e), messages(validateError));
+      assert.equal(contacted, 0, 'play 1 never ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--tags naming no step is refused with the known tags, like a --limit matching no host', async () => {
+    const inv = testInventory({ first: ['a'], second: ['b'] });
+    const e = await configError(runWithFakes(twoPlays, inv, { tags: ['deploy'] }));
+    assert.match(e.message, /--tags deploy: no step has this tag/);
+    assert.match(e.message, /known tags: one, two/);
+    await runWithFakes(twoPlays, inv, { tags: ['two'] });
+  });
+
+  it('--skip-tags (or --tags with --skip-tags) leaving no step to run is refused', async () => {
+    const inv = testInventory({ first: ['a'], second: ['b'] });
+    const e = await configError(runWithFakes(twoPlays, inv, { skipTags: ['one', 'two'] }));
+    assert.match(e.message, /--skip-tags one,two leaves no step to run on the selected hosts/);
+    const both = await configError(runWithFakes(twoPlays, inv, { tags: ['one'], skipTags: ['one'] }));
+    assert.match(both.message, /--tags one with --skip-tags one leaves no step/);
+  });
+
+  it('a problem found only after the run started fails the hosts still running, with a recap (exit 2), never exit 5', async () => {
+    const inv = testInventory({ first: ['a'], second: ['b'] });
+    let calls = 0;
+    const flaky = { ...inv, connection: (h: string) => {
+      if (h === 'b' && ++calls > 1) throw new ConfigError('host b: settings changed under the run');
+      return inv.connection(h);
+    } };
+    const r = await runWithFakes(twoPlays, flaky);
+    assert.equal(r.recap.hosts.a?.ok, 1, 'play 1 ran on a');
+    assert.equal(r.recap.hosts.b?.failed, 1);
+    assert.equal(r.recap.exitCode, 2);
+    assert.ok(r.events.some((e) => e.type === 'run.end'), 'the recap is reported');
   });
 });
