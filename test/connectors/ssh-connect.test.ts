@@ -56,6 +56,33 @@ describe('ssh connect', { skip: requires(...SSHD_NEEDS, TOOLS.sshAgent) }, () =>
     await silent.close();
   });
 
+  it('fails at once as "protocol", quoting what answered, when the server speaks another protocol (a web server on port 22)', async () => {
+    const web = await startSilentServer('HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nX-Evil: \u001b[31mred\r\n\r\n<html>nope</html>\r\n');
+    const t0 = Date.now();
+    const e = await failure(new SshConnector(sshd.host({ port: web.port }, { connectTimeoutMs: 8_000, connectRetries: 0 })).connect());
+    const took = Date.now() - t0;
+    await web.close();
+    assert.equal(e.reason, 'protocol', e.message);
+    assert.ok(took < 2_000, `took ${took} ms, the connect timeout is 8000 ms`);
+    assert.match(e.message, /not SSH: "HTTP\/1\.1 400 Bad Request\.\.Content-Type/);
+    assert.ok(!e.message.includes('\u001b'), 'control bytes from the server never reach the terminal');
+  });
+
+  it('still accepts text before the SSH identification line, as RFC 4253 allows', async () => {
+    const { watchIdentification } = await import('../../src/connectors/ssh/connect.ts');
+    const { PassThrough } = await import('node:stream');
+    const seen: string[] = [];
+    const sock = new PassThrough();
+    watchIdentification(sock, (first) => seen.push(first));
+    sock.write('Welcome to the bastion\r\n');
+    sock.write('SSH-2.0-OpenSSH_9.2\r\n');
+    const binary = new PassThrough();
+    watchIdentification(binary, (first) => seen.push(first));
+    binary.write(Buffer.from([0x16, 0x03, 0x01, 0x00]));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, ['"...."']);
+  });
+
   it('reports "dns" for a name that does not resolve', async () => {
     const e = await failure(new SshConnector(sshd.host({ address: 'no-such-host.invalid' }, { connectTimeoutMs: 3_000 })).connect());
     assert.equal(e.reason, 'dns');

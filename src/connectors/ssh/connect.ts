@@ -4,6 +4,8 @@
  * authentication, keepalive on, and retries with exponential backoff for failures that may
  * pass (never after an authentication failure or a host-key refusal). Failures are
  * ConnectionErrors with a reason: refused, timeout, dns, auth, host-key, protocol, dropped.
+ * A server that answers with another protocol (a web server on port 22) fails at once as
+ * `protocol`, quoting the first bytes it sent.
  *
  *   const session = await connectTarget(target, { host: 'web1', options, password, onConnection });
  *   session.client.exec('uname', cb);
@@ -193,13 +195,53 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
       settled = true;
       clearTimeout(guard);
       ctx.signal?.removeEventListener('abort', abort);
+      unwatch();
       // Commands are small writes answered by small writes: without this, Nagle's algorithm
       // and delayed ACKs add about 40 ms to each one when ssh2 splits a packet in two writes.
       client.setNoDelay(true);
       resolve(client);
     });
     client.connect(config);
+    const unwatch = watchIdentification(socketOf(client), (first) => fail(new ConnectionError(ctx.host, `${where(endpoint)} answered with something that is not SSH: ${first} (is another service listening on port ${endpoint.port}?)`, 'protocol')));
   });
+}
+
+/** The stream ssh2 reads from (ours for a bastion hop, its own TCP socket otherwise). */
+function socketOf(client: Client): Duplex | undefined {
+  return (client as unknown as { _sock?: Duplex })._sock;
+}
+
+/** First lines that come from another protocol: HTTP, HTML, SMTP/FTP (`220 `), POP3, IMAP, VNC. */
+const OTHER_PROTOCOL = /^(HTTP\/|<|\d{3}[ -]|\+OK|\* OK|RFB )/;
+
+/**
+ * Watches what the server says before its SSH identification line. ssh2 accepts any text
+ * before `SSH-` (RFC 4253 allows a greeting) and would wait out the whole connect timeout
+ * for a web server on port 22; a first line from another protocol, or binary, fails at once
+ * with the first bytes it answered, made printable. Returns a function that stops watching.
+ */
+export function watchIdentification(sock: Duplex | undefined, onNotSsh: (firstBytes: string) => void): () => void {
+  if (!sock) return () => undefined;
+  let seen = Buffer.alloc(0);
+  const stop = () => void sock.off('data', onData);
+  function onData(chunk: Buffer): void {
+    seen = Buffer.concat([seen, chunk]).subarray(0, 512);
+    const text = seen.toString('latin1');
+    const eol = text.indexOf('\n');
+    const first = eol < 0 ? text : text.slice(0, eol);
+    if (first.startsWith('SSH-') || text.includes('\nSSH-')) return stop();
+    const binary = /[^\t\r\n\x20-\x7e]/.test(first);
+    if ((eol < 0 && seen.length < 512 && !binary) || (!binary && !OTHER_PROTOCOL.test(first) && seen.length < 512)) return;
+    stop();
+    onNotSsh(printable(seen.subarray(0, 64)));
+  }
+  sock.on('data', onData);
+  return stop;
+}
+
+/** Bytes shown in a message: printable ASCII kept, anything else as `.`, quoted. */
+function printable(bytes: Buffer): string {
+  return JSON.stringify(bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.'));
 }
 
 type SshError = Error & { level?: string; code?: string | number };

@@ -56,12 +56,14 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
   };
 }
 
-/** A server that accepts TCP connections and never says a word. */
-export async function startSilentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+/** A server that accepts TCP connections and never says a word (or answers the client's first bytes with `answer`). */
+export async function startSilentServer(answer?: string): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
     sockets.add(s);
     s.on('error', () => undefined);
+    // another service (a web server) answers the client's first line, and keeps the connection open
+    if (answer !== undefined) s.once('data', () => s.write(answer));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
