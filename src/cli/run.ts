@@ -46,7 +46,7 @@ export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' 
   const vault = await cliKeyring(a);
   const inv = await loadInventoryView(a.inventory, { vault });
   const pb = await loadPlaybook(a.playbook);
-  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, tags: a.tags, skipTags: a.skipTags });
+  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, tags: a.tags, skipTags: a.skipTags, connectorFactory: connectorFactory({}) });
   for (const w of inv.warnings) out(`warning: ${redact(w)}\n`);
   for (const p of prepared.plays) {
     const steps = [...p.perHost.values()].reduce((n, h) => n + h.steps.length, 0);

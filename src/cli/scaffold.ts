@@ -6,6 +6,7 @@
  *   capstan init infra                 # infra/: package.json, tsconfig.json, site.ts, inventory/, README.md
  *   capstan role new @acme/motd        # motd/: src/index.ts, test/role.test.ts, README.md, ...
  */
+import { isFsError, unreadable } from '../inventory/fs-errors.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +27,13 @@ function writeAll(dir: string, files: Record<string, string>): void {
   const taken = Object.keys(files).filter((f) => existsSync(join(dir, f)));
   if (taken.length > 0) throw new ConfigError(`${dir} already has ${taken.join(', ')}; nothing was written`, { hint: 'choose an empty or new directory' });
   for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), content);
+    try {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), content);
+    } catch (e) {
+      if (!isFsError(e)) throw e;
+      throw new ConfigError(unreadable(join(dir, file), e, 'write'), { hint: 'choose a directory you can write to' });
+    }
   }
 }
 

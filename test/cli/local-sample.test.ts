@@ -1,11 +1,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recap, RunEvent } from '../../src/events.ts';
 import { waitForOutput } from '../support/wait.ts';
+import { distSkip } from '../support/precompiled.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -57,6 +58,12 @@ describe('the CLI runs a sample playbook on the local connector', () => {
   it('check again reports nothing to change', async () => {
     const r = await run('--check');
     assert.equal(r.recap.hosts.localhost?.changed, 0);
+  });
+
+  it('--json -vvv: diagnostics go to stderr, every line of stdout is a JSON event', async () => {
+    const r = await run('--check', '-vvv');
+    assert.match(r.stderr, /^debug: /m, 'diagnostics are written');
+    for (const line of r.stdout.trimEnd().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
   });
 
   it('invalid input exits 5 with the reason and runs nothing', async () => {
@@ -114,18 +121,6 @@ describe('SIGINT during a run', () => {
  * In this file, with the runs above: runs on this machine take its run lock one at a time.
  */
 const CANARY = 'canary-7c1e9f-precompiled';
-
-function newest(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((m, e) =>
-    Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-}
-
-function distSkip(): string | false {
-  const stamp = join(root, 'dist/built-from.json');
-  if (!existsSync(stamp)) return 'dist/ is not built (npm install builds it; or npm run build)';
-  const built = (JSON.parse(readFileSync(stamp, 'utf8')) as { sourcesMtimeMs: number }).sourcesMtimeMs;
-  return newest(join(root, 'src')) > built ? 'dist/ is older than src/ (npm run build)' : false;
-}
 
 function capstanFrom(args: string[], fromSource: boolean): Promise<{ code: number; out: string }> {
   const env = { ...process.env, NO_COLOR: '1', CAPSTAN_FROM_SOURCE: fromSource ? '1' : '0' };
