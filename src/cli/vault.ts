@@ -19,8 +19,8 @@ export interface VaultCliOptions {
 
 export function vaultOptions<T>(y: Argv<T>) {
   return y
-    .option('vault-password-file', { type: 'string', array: true, describe: 'file holding the vault password (an executable file is run); repeatable' })
-    .option('vault-id', { type: 'string', array: true, describe: 'LABEL@FILE, LABEL@prompt or FILE: a vault password with its id; repeatable' })
+    .option('vault-password-file', { type: 'string', array: true, requiresArg: true, describe: 'file holding the vault password (an executable file is run); repeatable' })
+    .option('vault-id', { type: 'string', array: true, requiresArg: true, describe: 'LABEL@FILE, LABEL@prompt or FILE: a vault password with its id; repeatable' })
     .option('ask-vault-pass', { type: 'boolean', default: false, describe: 'ask for the vault password on the terminal (echo off)' });
 }
 

@@ -12,7 +12,7 @@
  */
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { importUserModule } from '../typescript-loader.ts';
+import { capstanNotFound, importUserModule } from '../typescript-loader.ts';
 import { ConfigError } from '../errors.ts';
 import { isFsError, unreadable } from './fs-errors.ts';
 import { InventoryBuilder } from './builder.ts';
@@ -174,6 +174,8 @@ async function importDefinition(file: string): Promise<InventoryDefinition> {
     mod = (await importUserModule(file)) as { default?: unknown };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
+    const missing = capstanNotFound(e, file);
+    if (missing) throw new ConfigError(missing);
     throw new ConfigError(`could not load inventory ${file}: ${(e as Error).message}`, { file, hint: 'run `npx tsc --noEmit` to see type errors with their lines' });
   }
   let value = mod.default;

@@ -43,6 +43,17 @@ const sshRows = (cmd: string, base: (...x: string[]) => string[]): Row[] => [
   { covers: `${cmd} --ssh-max-channels`, argv: base('--ssh-max-channels', 'lots'), code: 5, message: 'got "lots"' },
 ];
 
+/** The rows shared by the commands that read an inventory, which may hold vault-encrypted values. */
+const vaultRows = (cmd: string, base: (...x: string[]) => string[]): Row[] => [
+  { covers: `${cmd} --vault-password-file`, argv: base('--vault-password-file', join(dir, 'no-such-password')), code: 5, message: 'cannot read the vault password file' },
+  { covers: `${cmd} --vault-password-file`, argv: base('--vault-password-file', dir), code: 5, message: `the vault password file ${dir} is a directory` },
+  { covers: `${cmd} --vault-password-file`, argv: base('--vault-password-file'), code: 5, message: '--vault-password-file needs a value' },
+  { covers: `${cmd} --vault-id`, argv: base('--vault-id', 'prod@'), code: 5, message: '--vault-id "prod@": expected LABEL@FILE, LABEL@prompt or FILE' },
+  { covers: `${cmd} --vault-id`, argv: base('--vault-id'), code: 5, message: '--vault-id needs a value' },
+  { covers: `${cmd} --ask-vault-pass`, argv: base('--ask-vault-pass'), code: 5, message: '--ask-vault-pass needs a terminal' },
+  { covers: `${cmd} --ask-vault-pass`, argv: base('--ask-vault-pass=maybe'), code: 5, message: '--ask-vault-pass is a switch' },
+];
+
 /** The rows shared by run and validate. */
 const commonRows = (cmd: string, base: (...x: string[]) => string[]): Row[] => [
   { covers: `${cmd} <playbook>`, argv: [cmd], code: 5, message: `capstan ${cmd}: missing arguments` },
@@ -77,6 +88,7 @@ const ROWS: Row[] = [
   { covers: 'run <playbook>', argv: ['run'], code: 5, message: USAGE_RUN },
   ...commonRows('run', run),
   ...sshRows('run', run),
+  ...vaultRows('run', run),
   { covers: 'run --check', argv: run('--check=maybe'), code: 5, message: '--check is a switch' },
   { covers: 'run --diff', argv: run('--diff=1'), code: 5, message: '--diff is a switch' },
   { covers: 'run --json', argv: run('--json=yes'), code: 5, message: '--json is a switch' },
@@ -90,6 +102,11 @@ const ROWS: Row[] = [
   { covers: 'run --lock-wait', argv: run('--lock-wait', '-1'), code: 5, message: '--lock-wait takes a number of seconds from 0 and up to 86400, got -1' },
   { covers: 'run --lock-wait', argv: run('--lock-wait', 'forever'), code: 5, message: 'got "forever"' },
   ...commonRows('validate', validate),
+  ...vaultRows('validate', validate),
+  ...vaultRows('inventory', (...x) => ['inventory', '-i', inv, ...x]),
+  ...vaultRows('explain', (...x) => ['explain', 'localhost', 'x', '-i', inv, ...x]),
+  ...vaultRows('facts', facts),
+  ...vaultRows('advise', advise),
   { covers: 'inventory --inventory', argv: ['inventory'], code: 5, message: 'missing --inventory' },
   { covers: 'inventory --inventory', argv: ['inventory', '-i', join(dir, 'loop-inv')], code: 5, message: 'symlink loop' },
   { covers: 'inventory --list', argv: ['inventory', '-i', inv, '--list', '--graph'], code: 5, message: 'Arguments list and graph are mutually exclusive' },
