@@ -19,7 +19,7 @@ export { quote, sh, raw, andThen } from './commands/quote.ts';
 export { cmd, type Command } from './commands/command.ts';
 
 export { file } from './modules/file.ts';
-export { copy } from './modules/copy.ts';
+export { copy, predictHashed } from './modules/copy.ts';
 export { command, shell, type CommandData } from './modules/command.ts';
 export { template } from './modules/template.ts';
 export { lineinfile } from './modules/lineinfile.ts';
@@ -43,7 +43,7 @@ export { fetch, type FetchData } from './modules/fetch.ts';
 export { remotePath, fileMode } from './modules/args.ts';
 
 export { hostFacts, type HostFacts } from './facts/host.ts';
-export { fileStat, pathExists, type FileStat } from './facts/file.ts';
+export { fileStat, fileSha256, pathExists, type FileStat, type HashedStat } from './facts/file.ts';
 export { fileContent, type FileContent } from './facts/content.ts';
 export { aptPackages, aptCache, type AptPackages, type AptCache, type PackageState } from './facts/apt.ts';
 export { systemdUnit, type UnitState } from './facts/systemd.ts';

@@ -1,34 +1,11 @@
 /**
- * File facts for reading, beyond `file.stat`: metadata without hashing (for large files),
- * a file's raw bytes (size-limited, base64 on the wire, binary-safe), and a small marker file.
+ * File facts for reading, beyond `file.stat`: a file's raw bytes (size-limited, base64 on the wire, binary-safe), and a small marker file.
  *
- *   fileMeta('/var/lib/images/disk.img')                       // like fileStat, without sha256
  *   fileBytes({ path: '/etc/hostname', maxBytes: 1 << 20 })    // → { kind: 'ok', base64: 'd2ViMQo=' }
  *   fileMarker('/opt/app/.capstan-unarchive-1a2b')             // → 'e3b0…\n' | null
  */
 import { defineFact } from '../define/fact.ts';
 import { sh } from '../commands/quote.ts';
-import { parseFileStat, type FileStat } from './file.ts';
-
-export const fileMeta = defineFact<string, FileStat | null>({
-  name: 'file.meta',
-  command: (path) => sh`p=${path}; ` + [
-    `if [ -L "$p" ]; then t=link; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other; else echo absent; exit 0; fi`,
-    `echo "$t"; stat -c '%a|%U|%G|%s' -- "$p"`,
-    `if [ "$t" = link ]; then readlink -- "$p"; fi`,
-  ].join('; '),
-  parse: (out, code) => parseFileMeta(out, code),
-});
-
-/** Parses `file.meta` output: fileStat's format without the hash line. */
-export function parseFileMeta(out: string, exitCode: number): FileStat | null {
-  const st = parseFileStat(out, exitCode);
-  if (st?.type === 'file') {
-    const { sha256: _hash, ...rest } = st;
-    return rest;
-  }
-  return st;
-}
 
 export type FileBytes = { kind: 'absent' } | { kind: 'not-a-file' } | { kind: 'too-large'; size: number } | { kind: 'ok'; base64: string };
 

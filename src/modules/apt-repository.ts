@@ -22,9 +22,9 @@ import { z } from 'zod';
 import { defineModule, predict, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, noop, type Change, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
-import { fileStat, pathExists, type FileStat } from '../facts/file.ts';
+import { fileSha256, fileStat, pathExists, withSha256, type FileStat, type HashedStat } from '../facts/file.ts';
 import { aptCache, type AptCache } from '../facts/apt.ts';
-import { copyArgs, planCopy, predictedStat } from './copy.ts';
+import { copyArgs, planCopy, predictedStat, predictHashed } from './copy.ts';
 import { remotePath } from './args.ts';
 import { aptUpdate, lockTimeout } from './apt.ts';
 
@@ -58,12 +58,21 @@ export function keyKind(b: Buffer): 'asc' | 'gpg' | 'invalid' {
 export const keyPath = (name: string, kind: 'asc' | 'gpg') => `${KEYRINGS}/${name}.${kind}`;
 
 interface KeyFacts {
-  asc: FileStat | null;
-  gpg: FileStat | null;
+  asc: HashedStat | null;
+  gpg: HashedStat | null;
   keyrings: FileStat | null;
 }
 
-const keyFacts = (name: string) => ({ asc: fileStat(keyPath(name, 'asc')), gpg: fileStat(keyPath(name, 'gpg')), keyrings: fileStat(KEYRINGS) });
+const keyFacts = (name: string) => ({
+  asc: fileStat(keyPath(name, 'asc')), ascSha: fileSha256(keyPath(name, 'asc')),
+  gpg: fileStat(keyPath(name, 'gpg')), gpgSha: fileSha256(keyPath(name, 'gpg')),
+  keyrings: fileStat(KEYRINGS),
+});
+
+/** The stat facts merged with their hashes, as planCopy reads them. */
+function hashed<F extends { asc: FileStat | null; ascSha: string | null; gpg: FileStat | null; gpgSha: string | null; sources?: FileStat | null; sourcesSha?: string | null; list?: FileStat | null; listSha?: string | null }>(f: F) {
+  return { ...f, asc: withSha256(f.asc, f.ascSha), gpg: withSha256(f.gpg, f.gpgSha), sources: withSha256(f.sources ?? null, f.sourcesSha), list: withSha256(f.list ?? null, f.listSha) };
+}
 
 function readKey(source: KeySource): Buffer {
   return 'content' in source ? Buffer.from(source.content) : readFileSync(source.src);
@@ -101,10 +110,7 @@ function predictKeyFiles(name: string, source: KeySource | null): Prediction[] {
   return (['asc', 'gpg'] as const).flatMap((k) => {
     const path = keyPath(name, k);
     const kept = k === kind && bytes !== undefined;
-    return [
-      predict(fileStat(path), kept ? predictedStat(copyArgs.parse({ dest: path, content: bytes, mode: '0644' }), null) : null),
-      predict(pathExists(path), kept),
-    ];
+    return [...predictHashed(path, kept ? predictedStat(copyArgs.parse({ dest: path, content: bytes, mode: '0644' }), null) : null), predict(pathExists(path), kept)];
   });
 }
 
@@ -130,7 +136,7 @@ export const aptKey = defineModule({
   args: aptKeyArgs,
   describe: (a) => `apt key ${a.name}${a.state === 'absent' ? ' absent' : ''}`,
   facts: (a) => keyFacts(a.name),
-  plan: (a, f) => planAptKey(a, f),
+  plan: (a, f) => planAptKey(a, hashed(f)),
   predicts: (a) => predictKeyFiles(a.name, sourceOf(a)),
 });
 
@@ -184,8 +190,8 @@ export function renderSources(a: AptRepositoryArgs, signer: string): string {
 }
 
 interface RepoFacts extends KeyFacts {
-  sources: FileStat | null;
-  list: FileStat | null;
+  sources: HashedStat | null;
+  list: HashedStat | null;
   signer: FileStat | null;
   cache: AptCache;
 }
@@ -220,7 +226,7 @@ function predictAptRepository(a: AptRepositoryArgs, f: RepoFacts): Prediction[] 
     const path = sourcesPath(a.name, format);
     const kept = a.state === 'present' && format === a.format;
     const stat = kept ? predictedStat(copyArgs.parse({ dest: path, content: renderSources(a, signerPath(a, f)), mode: '0644' }), null) : null;
-    out.push(predict(fileStat(path), stat), predict(pathExists(path), kept));
+    out.push(...predictHashed(path, stat), predict(pathExists(path), kept));
   }
   return out;
 }
@@ -231,12 +237,12 @@ export const aptRepository = defineModule({
   describe: (a) => `apt repository ${a.name}${a.state === 'absent' ? ' absent' : ''}`,
   facts: (a) => ({
     ...keyFacts(a.name),
-    sources: fileStat(sourcesPath(a.name, 'deb822')),
-    list: fileStat(sourcesPath(a.name, 'list')),
+    sources: fileStat(sourcesPath(a.name, 'deb822')), sourcesSha: fileSha256(sourcesPath(a.name, 'deb822')),
+    list: fileStat(sourcesPath(a.name, 'list')), listSha: fileSha256(sourcesPath(a.name, 'list')),
     signer: fileStat(typeof a.signedBy === 'string' ? a.signedBy : KEYRINGS),
     cache: aptCache(),
   }),
-  plan: (a, f) => planAptRepository(a, f),
-  predicts: (a, f) => predictAptRepository(a, f),
+  plan: (a, f) => planAptRepository(a, hashed(f)),
+  predicts: (a, f) => predictAptRepository(a, hashed(f)),
   affects: ['apt'],
 });

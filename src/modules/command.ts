@@ -10,14 +10,15 @@
  * predict": nothing is executed. The result's `data` holds rc, stdout and stderr.
  */
 import { z } from 'zod';
-import { defineModule, predict, predictUnknown } from '../define/module.ts';
+import { defineModule, predict } from '../define/module.ts';
 import { change, changes, exec, noop } from '../define/plan.ts';
 import { cmd } from '../commands/command.ts';
 import { quote, sh } from '../commands/quote.ts';
 import { defineFact } from '../define/fact.ts';
 import { Secret } from '../commands/secret.ts';
 import type { ExecResult } from '../connectors/connector.ts';
-import { fileStat, pathExists } from '../facts/file.ts';
+import { pathExists } from '../facts/file.ts';
+import { predictHashed } from './copy.ts';
 import { envVars, remotePath } from './args.ts';
 
 const common = {
@@ -64,8 +65,8 @@ function predictGuards(a: { creates?: string; removes?: string }) {
   const after = { creates: a.creates ? true : null, removes: a.removes ? false : null };
   return [
     predict(guardFacts(a).guards, after),
-    ...(a.creates ? [predict(pathExists(a.creates), true), predictUnknown(fileStat(a.creates))] : []),
-    ...(a.removes ? [predict(pathExists(a.removes), false), predict(fileStat(a.removes), null)] : []),
+    ...(a.creates ? [predict(pathExists(a.creates), true), ...predictHashed(a.creates, 'unknown')] : []),
+    ...(a.removes ? [predict(pathExists(a.removes), false), ...predictHashed(a.removes, null)] : []),
   ];
 }
 

@@ -7,17 +7,17 @@
  *   copy({ dest: '/etc/rancher/k3s/config.yaml', content: new Secret(yamlText), mode: '0600' })   // diff shows hashes and sizes only
  *   copy({ dest: '/etc/haproxy/haproxy.cfg', content, validate: 'haproxy -c -f %s' }, { notify: 'reload haproxy' })
  *
- * The file is compared by SHA-256; an equal file is never rewritten. Mode and ownership are
- * corrected without rewriting the content.
+ * The file is compared by SHA-256 (the one fact that reads content); an equal file is never
+ * rewritten. Mode and ownership are corrected without rewriting the content.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineModule, predict } from '../define/module.ts';
+import { defineModule, predict, predictUnknown, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, put, secretDiff, type Change, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
 import { Secret } from '../commands/secret.ts';
-import { fileStat, type FileStat } from '../facts/file.ts';
+import { fileSha256, fileStat, hashedFacts, withSha256, type HashedStat } from '../facts/file.ts';
 import { fileMode, fileWriteFields, remotePath } from './args.ts';
 import { familiesWrittenBy } from './affects.ts';
 
@@ -39,10 +39,23 @@ export const copy = defineModule({
   affects: (a) => familiesWrittenBy(a.dest),
   args: copyArgs,
   describe: (a) => `copy ${a.dest}`,
-  facts: (a) => ({ st: fileStat(a.dest) }),
-  plan: (a, { st }) => planCopy(a, st),
-  predicts: (a, { st }) => [predict(fileStat(a.dest), predictedStat(a, st))],
+  facts: (a) => hashedFacts(a.dest),
+  plan: (a, { st, sha }) => planCopy(a, withSha256(st, sha)),
+  predicts: (a, { st }) => predictHashed(a.dest, predictedStat(a, st)),
 });
+
+/**
+ * Predictions of both file facts of a path (its stat, and its hash when it is a regular
+ * file), so that a later step under --check compares against what this one would write.
+ *
+ *   predictHashed('/etc/motd', predictedStat(args, st))   // null: the path is removed
+ */
+export function predictHashed(path: string, st: HashedStat | null | 'unknown'): Prediction[] {
+  if (st === 'unknown') return [predictUnknown(fileStat(path)), predictUnknown(fileSha256(path))];
+  if (!st) return [predict(fileStat(path), null), predict(fileSha256(path), null)];
+  const { sha256, ...stat } = st;
+  return [predict(fileStat(path), stat), sha256 ? predict(fileSha256(path), sha256) : predictUnknown(fileSha256(path))];
+}
 
 export function contentBytes(a: Pick<CopyArgs, 'content' | 'src'>): Buffer {
   if (a.src !== undefined) return readFileSync(a.src);
@@ -50,7 +63,7 @@ export function contentBytes(a: Pick<CopyArgs, 'content' | 'src'>): Buffer {
   return Buffer.isBuffer(c) ? c : Buffer.from(c instanceof Secret ? c.reveal() : (c ?? ''), 'utf8');
 }
 
-export function planCopy(a: CopyArgs, st: FileStat | null): Plan {
+export function planCopy(a: CopyArgs, st: HashedStat | null): Plan {
   if (st && st.type !== 'file') return fail(`${a.dest} exists and is a ${st.type}, not a file`);
   let bytes: Buffer;
   try {
@@ -82,7 +95,7 @@ export function planCopy(a: CopyArgs, st: FileStat | null): Plan {
   return list.length ? changes(...list) : { changes: [], noop: `${a.dest} has the wanted content, mode and owner` };
 }
 
-export function predictedStat(a: CopyArgs, st: FileStat | null): FileStat {
+export function predictedStat(a: CopyArgs, st: HashedStat | null): HashedStat {
   let bytes: Buffer | undefined;
   try {
     bytes = contentBytes(a);

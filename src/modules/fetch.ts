@@ -16,7 +16,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineModule } from '../define/module.ts';
 import { change, changes, fail, fetchFrom, noop, type Plan } from '../define/plan.ts';
-import { fileStat, type FileStat } from '../facts/file.ts';
+import { hashedFacts, withSha256, type HashedStat } from '../facts/file.ts';
 import { hostnameState, type HostnameState } from '../facts/hostname.ts';
 import { remotePath } from './args.ts';
 import { hostName } from './hostname.ts';
@@ -41,7 +41,7 @@ export interface FetchData {
 }
 
 export interface FetchFacts {
-  st: FileStat | null;
+  st: HashedStat | null;
   name: HostnameState | null;
 }
 
@@ -49,9 +49,9 @@ export const fetch = defineModule({
   name: 'fetch',
   args: fetchArgs,
   describe: (a) => `fetch ${a.src}`,
-  facts: (a) => ({ st: fileStat(a.src), ...(a.flat ? {} : { name: hostnameState() }) }),
-  plan: (a, f) => planFetch(a, { st: f.st, name: f.name ?? null }),
-  data: (a, f): FetchData => ({ dest: localPath(a, f.name ?? null) ?? '', sha256: f.st?.sha256 ?? '', size: f.st?.size ?? 0 }),
+  facts: (a) => ({ ...hashedFacts(a.src), ...(a.flat ? {} : { name: hostnameState() }) }),
+  plan: (a, f) => planFetch(a, { st: withSha256(f.st, f.sha), name: f.name ?? null }),
+  data: (a, f): FetchData => ({ dest: localPath(a, f.name ?? null) ?? '', sha256: f.sha ?? '', size: f.st?.size ?? 0 }),
 });
 
 export function planFetch(a: FetchArgs, f: FetchFacts, hashLocal: (path: string) => string | null = sha256OfLocalFile): Plan {

@@ -6,14 +6,20 @@
  *   file({ path: '/usr/local/bin/kubectl', state: 'link', src: '/usr/local/bin/k3s' })
  *   file({ path: '/etc/app/old.conf', state: 'absent' })
  *
- * `mode` is a string of octal digits; `recursive` applies owner/group/mode below a directory
- * (it always runs, so it reports a change only when something differs at the top).
+ * `mode` is a string of octal digits. `recursive: true` (state directory) converges the whole
+ * tree: owner, group and mode are set on everything below the directory too (links keep their
+ * own mode), and the step reports a change whenever anything in the tree differs, the top or
+ * any child, and "ok" when nothing does. `state: 'hard'` is done only when `path` is the same
+ * file as `src` (same device and inode); another file at `path` is replaced by the link.
+ *
+ *   file({ path: '/srv/app', state: 'directory', owner: 'app', group: 'app', mode: '0750', recursive: true })
+ *   file({ path: '/usr/local/bin/k3s-server', state: 'hard', src: '/usr/local/bin/k3s' })
  */
 import { z } from 'zod';
 import { defineModule, predict } from '../define/module.ts';
 import { change, changes, exec, fail, noop, type Change } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
-import { fileStat, type FileStat } from '../facts/file.ts';
+import { fileStat, treeDiffers, type FileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 
 const args = z
@@ -36,18 +42,34 @@ export const file = defineModule({
   name: 'file',
   args,
   describe: (a) => `file ${a.path} (${a.state})`,
-  facts: (a) => ({ st: fileStat(a.path) }),
-  plan: (a, { st }) => planFile(a, st),
-  predicts: (a, { st }) => [predict(fileStat(a.path), predicted(a, st))],
+  facts: (a) => ({
+    st: fileStat(a.path),
+    ...(a.state === 'hard' && a.src !== undefined ? { source: fileStat(a.src) } : {}),
+    ...(walksTree(a) ? { below: treeDiffers(treeWanted(a)) } : {}),
+  }),
+  plan: (a, { st, source, below }) => planFile(a, st, { source: source ?? null, below: below ?? null }),
+  predicts: (a, { st, source }) => [
+    predict(fileStat(a.path), predicted(a, st, source ?? null)),
+    ...(walksTree(a) ? [predict(treeDiffers(treeWanted(a)), null)] : []),
+  ],
 });
 
-export function planFile(a: Args, st: FileStat | null) {
+/** What else the plan reads: the hard link's source, and the first path below a recursive directory that differs. */
+export interface FileExtra {
+  source?: FileStat | null;
+  below?: string | null;
+}
+
+const walksTree = (a: Args) => a.recursive && a.state === 'directory' && Boolean(a.mode || a.owner || a.group);
+const treeWanted = (a: Args) => ({ path: a.path, owner: a.owner, group: a.group, mode: a.mode });
+
+export function planFile(a: Args, st: FileStat | null, extra: FileExtra = {}) {
   switch (a.state) {
     case 'absent':
       return st ? changes(change(`remove ${a.path}`, exec(sh`rm -rf -- ${a.path}`))) : noop(`${a.path} is already absent`);
     case 'directory':
       if (st && st.type !== 'directory') return fail(`${a.path} exists and is a ${st.type}, not a directory`);
-      return st ? changes(...attributes(a, st)) : changes(createDirectory(a));
+      return st ? changes(...attributes(a, st, false, extra.below ?? null)) : changes(createDirectory(a));
     case 'file':
       if (!st) return fail(`${a.path} does not exist (use state: 'touch' to create an empty file, or copy/template to write one)`);
       return changes(...attributes(a, st));
@@ -58,8 +80,18 @@ export function planFile(a: Args, st: FileStat | null) {
       if (st && st.type !== 'link' && !a.force) return fail(`${a.path} exists and is a ${st.type}; give force: true to replace it with a link`);
       return changes(change(`link ${a.path} -> ${a.src}`, exec(sh`ln -sfn -- ${a.src ?? ''} ${a.path}`)));
     case 'hard':
-      return st?.type === 'file' ? noop(`${a.path} exists`) : changes(change(`hard link ${a.path} => ${a.src}`, exec(sh`ln -f -- ${a.src ?? ''} ${a.path}`)));
+      return planHardLink(a, st, extra.source ?? null);
   }
+}
+
+function planHardLink(a: Args, st: FileStat | null, source: FileStat | null) {
+  if (!source) return fail(`${a.src} does not exist: a hard link needs an existing file`);
+  if (source.type !== 'file') return fail(`${a.src} is a ${source.type}: a hard link needs a regular file`);
+  if (st && st.type !== 'file' && st.type !== 'link' && !a.force) return fail(`${a.path} exists and is a ${st.type}; give force: true to replace it with a hard link`);
+  const same = st?.type === 'file' && st.inode !== undefined && st.inode === source.inode && st.device === source.device;
+  if (same) return changes(...ownership(a, st, false));
+  const what = st ? `replace ${a.path} (another file) with a hard link to ${a.src}` : `hard link ${a.path} => ${a.src}`;
+  return changes(change(what, exec(sh`ln -f -- ${a.src ?? ''} ${a.path}`)));
 }
 
 /**
@@ -75,35 +107,43 @@ function createDirectory(a: Args): Change {
   return change(`create directory ${a.path}${each ? ' (and missing parents, with the same owner and mode)' : ''}`, exec(script));
 }
 
-/** Mode and ownership changes; `fresh` when the path is being created by this step. */
-function attributes(a: Args, st: FileStat | null, fresh = false): Change[] {
+/**
+ * Mode and ownership changes; `fresh` when the path is being created by this step; `below`,
+ * for a recursive directory, the first path under it that differs (the tree is set as a whole).
+ */
+function attributes(a: Args, st: FileStat | null, fresh = false, below: string | null = null): Change[] {
   const out: Change[] = [];
   const flag = a.recursive ? '-R ' : '';
-  if (a.mode && (fresh || !st || st.mode !== a.mode)) out.push(change(`mode ${st?.mode ?? 'new'} -> ${a.mode}`, exec(`chmod ${flag}${sh`${a.mode} ${a.path}`}`)));
-  out.push(...ownership(a, st, fresh));
+  if (a.mode && (fresh || !st || st.mode !== a.mode || below)) {
+    out.push(change(st?.mode === a.mode ? `mode -> ${a.mode} below ${a.path} (${below} differs)` : `mode ${st?.mode ?? 'new'} -> ${a.mode}`, exec(`chmod ${flag}${sh`${a.mode} ${a.path}`}`)));
+  }
+  out.push(...ownership(a, st, fresh, below));
   return out;
 }
 
-function ownership(a: Args, st: FileStat | null, fresh: boolean): Change[] {
+function ownership(a: Args, st: FileStat | null, fresh: boolean, below: string | null = null): Change[] {
   const want = a.owner || a.group;
   if (!want) return [];
-  const differs = fresh || !st || (a.owner !== undefined && st.owner !== a.owner) || (a.group !== undefined && st.group !== a.group);
-  if (!differs) return [];
+  const top = fresh || !st || (a.owner !== undefined && st.owner !== a.owner) || (a.group !== undefined && st.group !== a.group);
+  if (!top && !below) return [];
   const spec = `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`;
   const link = a.state === 'link' ? '-h ' : '';
-  return [change(`owner ${st ? `${st.owner}:${st.group}` : 'new'} -> ${spec}`, exec(`chown ${a.recursive ? '-R ' : ''}${link}${sh`${spec} ${a.path}`}`))];
+  const summary = top ? `owner ${st ? `${st.owner}:${st.group}` : 'new'} -> ${spec}` : `owner -> ${spec} below ${a.path} (${below} differs)`;
+  return [change(summary, exec(`chown ${a.recursive ? '-R ' : ''}${link}${sh`${spec} ${a.path}`}`))];
 }
 
-function predicted(a: Args, st: FileStat | null): FileStat | null {
+function predicted(a: Args, st: FileStat | null, source: FileStat | null): FileStat | null {
   if (a.state === 'absent') return null;
+  if (a.state === 'hard' && source) return { ...source, owner: a.owner ?? source.owner, group: a.group ?? source.group };
   const type = a.state === 'directory' ? 'directory' : a.state === 'link' ? 'link' : 'file';
+  const kept = st?.type === type ? st : undefined;
   return {
     type,
-    mode: a.mode ?? st?.mode ?? (type === 'directory' ? '0755' : '0644'),
-    owner: a.owner ?? st?.owner ?? 'root',
-    group: a.group ?? st?.group ?? 'root',
-    size: st?.size ?? 0,
-    ...(type === 'file' ? { sha256: st?.sha256 ?? 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' } : {}),
+    mode: a.mode ?? kept?.mode ?? (type === 'directory' ? '0755' : '0644'),
+    owner: a.owner ?? kept?.owner ?? 'root',
+    group: a.group ?? kept?.group ?? 'root',
+    size: kept?.size ?? 0,
+    ...(kept?.inode !== undefined ? { device: kept.device, inode: kept.inode } : {}),
     ...(type === 'link' && a.src ? { target: a.src } : {}),
   };
 }

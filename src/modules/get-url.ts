@@ -17,12 +17,13 @@
  */
 import { dirname } from 'node:path/posix';
 import { z } from 'zod';
-import { defineModule, predict, predictUnknown, type Prediction } from '../define/module.ts';
+import { defineModule, predict, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, noop, type Change, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
 import { Secret } from '../commands/secret.ts';
 import type { ExecResult } from '../connectors/connector.ts';
-import { fileStat, pathExists, type FileStat } from '../facts/file.ts';
+import { predictHashed } from './copy.ts';
+import { fileStat, hashedFacts, pathExists, withSha256, type FileStat, type HashedStat } from '../facts/file.ts';
 import { commandsAvailable } from '../facts/tools.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
 
@@ -73,14 +74,14 @@ export const getUrl = defineModule({
   name: 'getUrl',
   args: getUrlArgs,
   describe: (a) => `getUrl ${a.dest}`,
-  facts: (a) => ({ st: fileStat(a.dest), dir: fileStat(dirname(a.dest)), tools: commandsAvailable(DOWNLOADERS) }),
-  plan: (a, f) => planGetUrl(a, f),
-  predicts: (a, f) => predictGetUrl(a, f.st),
-  data: (a, f, outputs) => getUrlData(a, f.st, outputs),
+  facts: (a) => ({ ...hashedFacts(a.dest), dir: fileStat(dirname(a.dest)), tools: commandsAvailable(DOWNLOADERS) }),
+  plan: (a, f) => planGetUrl(a, { st: withSha256(f.st, f.sha), dir: f.dir, tools: f.tools }),
+  predicts: (a, f) => predictGetUrl(a, withSha256(f.st, f.sha)),
+  data: (a, f, outputs) => getUrlData(a, withSha256(f.st, f.sha), outputs),
 });
 
 export interface GetUrlFacts {
-  st: FileStat | null;
+  st: HashedStat | null;
   dir: FileStat | null;
   tools: string[];
 }
@@ -89,7 +90,7 @@ function wantedSha(a: GetUrlArgs): string | undefined {
   return a.checksum === 'none' ? undefined : a.checksum.slice('sha256:'.length);
 }
 
-function needsDownload(a: GetUrlArgs, st: FileStat | null): boolean {
+function needsDownload(a: GetUrlArgs, st: HashedStat | null): boolean {
   if (!st) return true;
   const sha = wantedSha(a);
   return sha === undefined ? a.force : st.sha256 !== sha;
@@ -189,12 +190,12 @@ function redactedUrl(u: string): string {
   return parsed.toString();
 }
 
-function predictGetUrl(a: GetUrlArgs, st: FileStat | null): Prediction[] {
-  if (needsDownload(a, st) || !st) return [predict(pathExists(a.dest), true), predictUnknown(fileStat(a.dest))];
-  return [predict(fileStat(a.dest), { ...st, mode: a.mode, owner: a.owner ?? st.owner, group: a.group ?? st.group })];
+function predictGetUrl(a: GetUrlArgs, st: HashedStat | null): Prediction[] {
+  if (needsDownload(a, st) || !st) return [predict(pathExists(a.dest), true), ...predictHashed(a.dest, 'unknown')];
+  return predictHashed(a.dest, { ...st, mode: a.mode, owner: a.owner ?? st.owner, group: a.group ?? st.group });
 }
 
-function getUrlData(a: GetUrlArgs, st: FileStat | null, outputs: readonly ExecResult[]): GetUrlData {
+function getUrlData(a: GetUrlArgs, st: HashedStat | null, outputs: readonly ExecResult[]): GetUrlData {
   const printed = /^sha256=([0-9a-f]{64})$/m.exec(outputs.at(-1)?.stdout ?? '')?.[1];
   return { dest: a.dest, sha256: printed ?? st?.sha256 ?? '' };
 }

@@ -18,9 +18,9 @@ import { z } from 'zod';
 import { defineModule, predict, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, noop, put, type Change, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
-import { fileStat, pathExists } from '../facts/file.ts';
+import { pathExists } from '../facts/file.ts';
 import { kernelModuleInfo, kernelName, loadFilePath, optionsFilePath, type KernelModuleState } from '../facts/kernel.ts';
-import { copyArgs, predictedStat } from './copy.ts';
+import { copyArgs, predictedStat, predictHashed } from './copy.ts';
 
 export const moduleName = z
   .string()
@@ -104,7 +104,7 @@ function predictKernelModule(a: KernelModuleArgs, { mod }: { mod: KernelModuleSt
   const options = removing ? null : (want.options ?? mod.optionsFile);
   const state = removing ? 'absent' : mod.state === 'builtin' ? 'builtin' : 'loaded';
   const fileFacts = (path: string, content: string | null): Prediction[] => [
-    predict(fileStat(path), content === null ? null : predictedStat(copyArgs.parse({ dest: path, content, mode: '0644' }), null)),
+    ...predictHashed(path, content === null ? null : predictedStat(copyArgs.parse({ dest: path, content, mode: '0644' }), null)),
     predict(pathExists(path), content !== null),
   ];
   return [

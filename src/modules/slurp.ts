@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { defineModule } from '../define/module.ts';
 import { change, changes, fail, noop, type Plan } from '../define/plan.ts';
 import { registerSecret } from '../commands/secret.ts';
-import { fileStat, type FileStat } from '../facts/file.ts';
+import { hashedFacts, withSha256, type HashedStat } from '../facts/file.ts';
 import { fileBytes, type FileBytes } from '../facts/file-bytes.ts';
 import { remotePath } from './args.ts';
 
@@ -39,7 +39,7 @@ export interface SlurpData {
 }
 
 export interface SlurpFacts {
-  st: FileStat | null;
+  st: HashedStat | null;
   content: FileBytes;
 }
 
@@ -48,8 +48,8 @@ export const slurp = defineModule({
   args: slurpArgs,
   describe: (a) => `slurp ${a.path}`,
   readOnly: true,
-  facts: (a) => ({ st: fileStat(a.path), content: fileBytes({ path: a.path, maxBytes: a.maxBytes }) }),
-  plan: (a, f) => planSlurp(a, f),
+  facts: (a) => ({ ...hashedFacts(a.path), content: fileBytes({ path: a.path, maxBytes: a.maxBytes }) }),
+  plan: (a, f) => planSlurp(a, { st: withSha256(f.st, f.sha), content: f.content }),
   data: (a, f): SlurpData => slurpData(a, f.content),
 });
 

@@ -15,8 +15,7 @@
 import { z } from 'zod';
 import { defineModule } from '../define/module.ts';
 import { noop, type Plan } from '../define/plan.ts';
-import { fileStat, type FileStat } from '../facts/file.ts';
-import { fileMeta } from '../facts/file-bytes.ts';
+import { fileSha256, fileStat, withSha256, type FileStat, type HashedStat } from '../facts/file.ts';
 import { remotePath } from './args.ts';
 
 export const statArgs = z.object({ path: remotePath, checksum: z.boolean().default(true) }).strict();
@@ -45,16 +44,16 @@ export const stat = defineModule({
   args: statArgs,
   describe: (a) => `stat ${a.path}`,
   readOnly: true,
-  facts: (a) => ({ st: a.checksum ? fileStat(a.path) : fileMeta(a.path) }),
+  facts: (a) => ({ st: fileStat(a.path), ...(a.checksum ? { sha: fileSha256(a.path) } : {}) }),
   plan: (a, { st }) => planStat(a, st),
-  data: (a, { st }): StatData => statData(a, st),
+  data: (a, { st, sha }): StatData => statData(a, withSha256(st, sha)),
 });
 
-export function planStat(a: StatArgs, st: FileStat | null): Plan {
+export function planStat(a: StatArgs, st: HashedStat | null): Plan {
   return noop(st ? `${a.path} is a ${st.type}` : `${a.path} does not exist`);
 }
 
-export function statData(a: StatArgs, st: FileStat | null): StatData {
+export function statData(a: StatArgs, st: HashedStat | null): StatData {
   return {
     path: a.path,
     exists: st !== null,

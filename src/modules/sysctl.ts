@@ -16,9 +16,9 @@ import { z } from 'zod';
 import { defineModule, predict, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, noop, put, type Change, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
-import { fileStat, pathExists } from '../facts/file.ts';
+import { pathExists } from '../facts/file.ts';
 import { canonicalKey, normalizeValue, procSysPath, sysctlFile, sysctlLive, type SysctlFile } from '../facts/sysctl.ts';
-import { copyArgs, predictedStat } from './copy.ts';
+import { copyArgs, predictedStat, predictHashed } from './copy.ts';
 import { remotePath } from './args.ts';
 
 /** A sysctl key: letters, digits, `_ . / -`; not starting with `-`, `.` or `/`; no empty segment (so no `..`). */
@@ -99,7 +99,7 @@ function predictSysctl(a: SysctlArgs, { file }: SysctlFacts): Prediction[] {
   const next = editSysctlConf(file.content, a.name, value);
   const out: Prediction[] = [
     predict(sysctlFile(a.sysctlFile), { dirExists: true, content: next }),
-    predict(fileStat(a.sysctlFile), predictedStat(copyArgs.parse({ dest: a.sysctlFile, content: next, mode: '0644' }), null)),
+    ...predictHashed(a.sysctlFile, predictedStat(copyArgs.parse({ dest: a.sysctlFile, content: next, mode: '0644' }), null)),
     predict(pathExists(a.sysctlFile), true),
   ];
   if (value !== null && a.reload) out.push(predict(sysctlLive(a.name), value));

@@ -20,10 +20,10 @@ import { z } from 'zod';
 import { defineModule, predict, type Prediction } from '../define/module.ts';
 import { fail, type Plan } from '../define/plan.ts';
 import { Secret } from '../commands/secret.ts';
-import { fileStat, type FileStat } from '../facts/file.ts';
+import { hashedFacts, withSha256, type HashedStat } from '../facts/file.ts';
 import { fileContent, textFileValue } from '../facts/content.ts';
 import { fileMode, fileWriteFields, remotePath } from './args.ts';
-import { planCopy, predictedStat, type CopyArgs } from './copy.ts';
+import { planCopy, predictedStat, predictHashed, type CopyArgs } from './copy.ts';
 import { ESCAPE_NAMES } from './template/escapers.ts';
 import { renderTemplate, TemplateError } from './template/render.ts';
 import { familiesWrittenBy } from './affects.ts';
@@ -54,9 +54,9 @@ export const template = defineModule({
   affects: (a) => familiesWrittenBy(a.dest),
   args: templateArgs,
   describe: (a) => `template ${a.dest}`,
-  facts: (a) => ({ st: fileStat(a.dest) }),
-  plan: (a, { st }) => planTemplate(a, st),
-  predicts: (a, { st }) => predictTemplate(a, st),
+  facts: (a) => hashedFacts(a.dest),
+  plan: (a, { st, sha }) => planTemplate(a, withSha256(st, sha)),
+  predicts: (a, { st, sha }) => predictTemplate(a, withSha256(st, sha)),
 });
 
 type Outcome = { ok: true; copy: CopyArgs; text: string } | { ok: false; error: string };
@@ -96,18 +96,18 @@ function render(a: TemplateArgs): Outcome {
   }
 }
 
-export function planTemplate(a: TemplateArgs, st: FileStat | null): Plan {
+export function planTemplate(a: TemplateArgs, st: HashedStat | null): Plan {
   const r = renderArgs(a);
   if (!r.ok) return fail(r.error);
   return planCopy(r.copy, st);
 }
 
-export function predictTemplate(a: TemplateArgs, st: FileStat | null): Prediction[] {
+export function predictTemplate(a: TemplateArgs, st: HashedStat | null): Prediction[] {
   const r = renderArgs(a);
   if (!r.ok) return [];
   const stat = predictedStat(r.copy, st);
   return [
-    predict(fileStat(a.dest), stat),
+    ...predictHashed(a.dest, stat),
     predict(fileContent(a.dest), textFileValue(r.text, { mode: stat.mode, owner: stat.owner, group: stat.group })),
   ];
 }

@@ -22,11 +22,12 @@ import { z } from 'zod';
 import { defineModule, predict, predictUnknown, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, noop, put, type Action, type Plan } from '../define/plan.ts';
 import { sh } from '../commands/quote.ts';
-import { fileStat, pathExists, type FileStat } from '../facts/file.ts';
+import { fileSha256, fileStat, pathExists, type FileStat } from '../facts/file.ts';
 import { fileMarker } from '../facts/file-bytes.ts';
 import { commandsAvailable } from '../facts/tools.ts';
 import { remotePath } from './args.ts';
 import { sha256OfLocalFile } from './fetch.ts';
+import { predictHashed } from './copy.ts';
 
 const FORMATS = {
   'tar': { suffixes: ['.tar'], tools: ['tar'], flag: [] },
@@ -68,8 +69,9 @@ export interface UnarchiveFacts {
   tools: string[];
   /** With `creates`: whether it exists. */
   created?: boolean;
-  /** With `remoteSrc`: the archive on the host. */
+  /** With `remoteSrc`: the archive on the host, and its hash. */
   archive?: FileStat | null;
+  archiveSha?: string | null;
   /** Without `creates`: the marker's content. */
   marker?: string | null;
 }
@@ -82,7 +84,7 @@ export const unarchive = defineModule({
     dest: fileStat(a.dest),
     tools: commandsAvailable(FORMATS[formatFor(a)].tools),
     ...(a.creates ? { created: pathExists(a.creates) } : { marker: fileMarker(markerPath(a)) }),
-    ...(a.remoteSrc ? { archive: fileStat(a.src) } : {}),
+    ...(a.remoteSrc ? { archive: fileStat(a.src), archiveSha: fileSha256(a.src) } : {}),
   }),
   plan: (a, f) => planUnarchive(a, f),
   predicts: (a, f) => predictUnarchive(a, f),
@@ -119,8 +121,8 @@ export function planUnarchive(a: UnarchiveArgs, f: UnarchiveFacts, hashLocal: (p
 function archiveSha(a: UnarchiveArgs, f: UnarchiveFacts, hashLocal: (path: string) => string | null): { ok: true; value: string } | { ok: false; error: string } {
   if (a.remoteSrc) {
     if (!f.archive) return { ok: false, error: `${a.src} does not exist on the host` };
-    if (f.archive.type !== 'file' || !f.archive.sha256) return { ok: false, error: `${a.src} is a ${f.archive.type}, not an archive file` };
-    return { ok: true, value: f.archive.sha256 };
+    if (f.archive.type !== 'file' || !f.archiveSha) return { ok: false, error: `${a.src} is a ${f.archive.type}, not an archive file` };
+    return { ok: true, value: f.archiveSha };
   }
   try {
     const local = hashLocal(a.src);
@@ -140,7 +142,7 @@ export function extractScript(a: Pick<UnarchiveArgs, 'dest' | 'stripComponents'>
 }
 
 function predictUnarchive(a: UnarchiveArgs, f: UnarchiveFacts): Prediction[] {
-  if (a.creates) return [predict(pathExists(a.creates), true), predictUnknown(fileStat(a.creates))];
+  if (a.creates) return [predict(pathExists(a.creates), true), ...predictHashed(a.creates, 'unknown')];
   const sha = archiveSha(a, f, sha256OfLocalFile);
   return [sha.ok ? predict(fileMarker(markerPath(a)), `${sha.value}\n`) : predictUnknown(fileMarker(markerPath(a)))];
 }

@@ -20,7 +20,8 @@ import { defineModule, predict, type Prediction } from '../define/module.ts';
 import { change, changes, exec, fail, noop, type Plan } from '../define/plan.ts';
 import type { FactMap } from '../define/fact.ts';
 import { sh } from '../commands/quote.ts';
-import { fileStat, pathExists } from '../facts/file.ts';
+import { pathExists } from '../facts/file.ts';
+import { predictHashed } from './copy.ts';
 import { fileMatches, matchProbeFunction, portOpen, portProbeFunction, type PortState } from '../facts/probe.ts';
 import { remotePath } from './args.ts';
 
@@ -108,5 +109,5 @@ function predictWaitFor(a: WaitForArgs): Prediction[] {
   if (a.port !== undefined) return [predict(portOpen({ host: a.host, port: a.port }), want ? 'open' : 'closed')];
   if (a.search !== undefined) return [predict(fileMatches({ path: a.path ?? '', search: a.search }), true)];
   const path = a.path ?? '';
-  return want ? [predict(pathExists(path), true)] : [predict(pathExists(path), false), predict(fileStat(path), null)];
+  return want ? [predict(pathExists(path), true)] : [predict(pathExists(path), false), ...predictHashed(path, null)];
 }

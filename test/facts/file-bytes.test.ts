@@ -11,7 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileBytes, fileMarker, fileMeta, parseFileBytes, parseFileMeta, type FileBytes } from '../../src/facts/file-bytes.ts';
+import { fileBytes, fileMarker, parseFileBytes, type FileBytes } from '../../src/facts/file-bytes.ts';
+import { fileStat, parseFileStat, parseSha256 } from '../../src/facts/file.ts';
 import { HOSTILE_FILE_NAMES } from '../connectors/support/hostile.ts';
 
 function run<T>(ref: { script: string; parse(out: string, code: number): T }): T {
@@ -31,11 +32,18 @@ describe('parseFileBytes', () => {
   it('refuses a failed read', () => assert.throws(() => parseFileBytes('ok\n', 1), /cannot read the file/));
 });
 
-describe('parseFileMeta', () => {
-  it('is fileStat without the hash', () => {
-    assert.deepEqual(parseFileMeta('file\n640|root|adm|12\n', 0), { type: 'file', mode: '0640', owner: 'root', group: 'adm', size: 12 });
-    assert.deepEqual(parseFileMeta('link\n777|root|root|4\n/etc\n', 0), { type: 'link', mode: '0777', owner: 'root', group: 'root', size: 4, target: '/etc' });
-    assert.equal(parseFileMeta('absent\n', 0), null);
+describe('parseFileStat and parseSha256: the cheap fact and the content fact', () => {
+  it('the stat carries type, mode, owner, group, size, device and inode, never a hash', () => {
+    assert.deepEqual(parseFileStat('file\n640|root|adm|12|2049|77\n', 0), { type: 'file', mode: '0640', owner: 'root', group: 'adm', size: 12, device: 2049, inode: 77 });
+    assert.deepEqual(parseFileStat('link\n777|root|root|4|2049|78\n/etc\n', 0), { type: 'link', mode: '0777', owner: 'root', group: 'root', size: 4, device: 2049, inode: 78, target: '/etc' });
+    assert.equal(parseFileStat('absent\n', 0), null);
+  });
+
+  it('the hash is hex, or null for what is not a regular file', () => {
+    assert.equal(parseSha256(`${'ab'.repeat(32)}\n`, 0), 'ab'.repeat(32));
+    assert.equal(parseSha256(`\\${'ab'.repeat(32)}\n`, 0), 'ab'.repeat(32), 'the backslash sha256sum puts before an escaped name is not part of the hash');
+    assert.equal(parseSha256('none\n', 0), null);
+    assert.throws(() => parseSha256('', 1), /unexpected sha256 output/);
   });
 });
 
@@ -52,7 +60,7 @@ describe('the reading commands, on the controller', () => {
       const got = run(fileBytes({ path, maxBytes: 1024 }));
       assert.equal(got.kind, 'ok', name);
       assert.deepEqual(Buffer.from(got.kind === 'ok' ? got.base64 : '', 'base64'), bytes, name);
-      assert.equal(run(fileMeta(path))?.size, bytes.length);
+      assert.equal(run(fileStat(path))?.size, bytes.length);
     }
   });
 
@@ -62,8 +70,8 @@ describe('the reading commands, on the controller', () => {
     assert.deepEqual(run(fileBytes({ path: join(dir, 'missing'), maxBytes: 10 })), { kind: 'absent' });
     assert.deepEqual(run(fileBytes({ path: join(dir, 'sub'), maxBytes: 10 })), { kind: 'not-a-file' });
     assert.deepEqual(run(fileBytes({ path: join(dir, 'big'), maxBytes: 99 })), { kind: 'too-large', size: 100 });
-    assert.equal(run(fileMeta(join(dir, 'missing'))), null);
-    assert.equal(run(fileMeta(join(dir, 'sub')))?.type, 'directory');
+    assert.equal(run(fileStat(join(dir, 'missing'))), null);
+    assert.equal(run(fileStat(join(dir, 'sub')))?.type, 'directory');
   });
 
   it('reads a marker, or null', () => {

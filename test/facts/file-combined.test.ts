@@ -1,16 +1,18 @@
 /**
- * Many file facts gathered together: one `stat` and one `sha256sum` for all the paths of a
- * batch, read exactly as each path's own probe would have read it.
+ * Many file facts gathered together: one `stat` for all the paths of a batch, and one
+ * `sha256sum` for all the files whose content is asked, read exactly as each path's own
+ * probe would have read it.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnector } from '../../src/connectors/local.ts';
 import { HostSession } from '../../src/engine/session.ts';
-import { combinedStatScript, fileStat, splitCombinedStat } from '../../src/facts/file.ts';
+import { combinedStatScript, fileSha256, fileStat, splitCombinedSha, splitCombinedStat } from '../../src/facts/file.ts';
+import type { FactRef } from '../../src/define/fact.ts';
 import type { ExecRequest } from '../../src/connectors/connector.ts';
 import { copy, definePlaybook } from '../../src/index.ts';
 import { testInventory } from '../support/inventory.ts';
@@ -41,25 +43,49 @@ function session(scripts: string[]): HostSession {
 
 describe('file facts gathered together', () => {
   it('read the same values as one probe per path: files, odd names, directories, links, dangling links, fifos, missing paths', async () => {
+    const facts = [...paths.map((p) => fileStat(p)), ...paths.map((p) => fileSha256(p))] as FactRef<unknown>[];
     const alone = [];
-    for (const p of paths) {
+    for (const f of facts) {
       const s = session([]);
-      await s.gather([fileStat(p)], undefined);
-      alone.push((s.facts.lookup(fileStat(p)) as { value: unknown }).value);
+      await s.gather([f], undefined);
+      alone.push((s.facts.lookup(f) as { value: unknown }).value);
       await s.close();
     }
     const scripts: string[] = [];
     const s = session(scripts);
-    await s.gather(paths.map((p) => fileStat(p)), undefined);
-    const together = paths.map((p) => (s.facts.lookup(fileStat(p)) as { value: unknown }).value);
+    await s.gather(facts, undefined);
+    const together = facts.map((f) => (s.facts.lookup(f) as { value: unknown }).value);
     await s.close();
     assert.deepEqual(together, alone);
-    assert.equal((together[0] as { sha256: string }).sha256, '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
+    const n = paths.length;
+    assert.equal(together[n], '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
+    assert.equal(together[n + 5], null, 'a link has no hash of its own');
     assert.equal((together[5] as { target: string }).target, 'plain.txt');
     assert.equal(together[8], null);
     const batch = scripts[0] ?? '';
     assert.equal(batch.match(/stat -c/g)?.length, 1, 'one stat for all the paths');
     assert.equal(batch.match(/sha256sum/g)?.length, 1, 'one sha256sum for all the files');
+  });
+
+  it('stat alone starts no sha256sum: the hash is read only when asked', async () => {
+    const scripts: string[] = [];
+    const s = session(scripts);
+    await s.gather(paths.map((p) => fileStat(p)), undefined);
+    await s.close();
+    assert.doesNotMatch(scripts[0] ?? '', /sha256sum/);
+  });
+
+  it('two names of one file have the same device and inode', async () => {
+    const a = join(dir, 'hard-a');
+    writeFileSync(a, 'one file\n');
+    linkSync(a, join(dir, 'hard-b'));
+    const s = session([]);
+    const refs = [fileStat(a), fileStat(join(dir, 'hard-b')), fileStat(join(dir, 'plain.txt'))];
+    await s.gather(refs, undefined);
+    const [x, y, z] = refs.map((r) => (s.facts.lookup(r) as { value: { device: number; inode: number } }).value);
+    await s.close();
+    assert.deepEqual([y?.device, y?.inode], [x?.device, x?.inode]);
+    assert.notEqual(z?.inode, x?.inode);
   });
 
   it('a path with a newline, a carriage return or a backslash is probed on its own', () => {
@@ -70,20 +96,23 @@ describe('file facts gathered together', () => {
   });
 
   it('a path whose stat line is missing (gone between the test and stat) reads as unreadable, the others stay right', () => {
-    const out = ['0 file', '1 directory', '@@capstan-file-stat:stat', '755|root|root|4096|/b', '@@capstan-file-stat:sha', '@@capstan-file-stat:end', ''].join('\n');
+    const out = ['0 file', '1 directory', '@@capstan-file-stat:stat', '755|root|root|4096|2049|12|/b', '@@capstan-file-stat:end', ''].join('\n');
     const parts = splitCombinedStat(out, ['/a', '/b']);
-    assert.deepEqual(parts, [{ stdout: 'file\n\n\n', exitCode: 0 }, { stdout: 'directory\n755|root|root|4096\n', exitCode: 0 }]);
+    assert.deepEqual(parts, [{ stdout: 'file\n\n', exitCode: 0 }, { stdout: 'directory\n755|root|root|4096|2049|12\n', exitCode: 0 }]);
+    const sha = ['0 file', '1 directory', '@@capstan-file-stat:sha', '@@capstan-file-stat:end', ''].join('\n');
+    assert.deepEqual(splitCombinedSha(sha, ['/a', '/b']), [{ stdout: '', exitCode: 1 }, { stdout: 'none\n', exitCode: 0 }]);
   });
 
   it('output without its parts is refused, not guessed at', () => {
     assert.throws(() => splitCombinedStat('0 file\n', ['/a']), /no stat part/);
-    assert.throws(() => splitCombinedStat('@@capstan-file-stat:stat\n@@capstan-file-stat:sha\n@@capstan-file-stat:end\n', ['/a']), /no type for \/a/);
+    assert.throws(() => splitCombinedStat('@@capstan-file-stat:stat\n@@capstan-file-stat:end\n', ['/a']), /no type for \/a/);
+    assert.throws(() => splitCombinedSha('0 file\n@@capstan-file-stat:end\n', ['/a']), /no sha part/);
   });
 
   it('quotes every path: the script never expands what a name holds', () => {
-    const script = combinedStatScript(['/tmp/$(touch /tmp/pwned)', "/tmp/'; rm -rf /; '"]);
-    assert.ok(script.includes("p0='/tmp/$(touch /tmp/pwned)'"));
-    assert.ok(script.includes("p1='/tmp/'\\''; rm -rf /; '\\'''"));
+    const script = combinedStatScript(['/tmp/$(touch /tmp/pwned)', "/tmp/'; rm -rf /; '"], 'stat');
+    assert.ok(script.includes("p='/tmp/$(touch /tmp/pwned)'; p0=$p"));
+    assert.ok(script.includes("p='/tmp/'\\''; rm -rf /; '\\'''; p1=$p"));
   });
 });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptKey, aptKeyArgs, aptRepository, aptRepositoryArgs, keyKind, planAptKey, planAptRepository, renderSources } from '../../src/modules/apt-repository.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 import type { AptCache } from '../../src/facts/apt.ts';
 import type { Plan } from '../../src/define/plan.ts';
 import type { Prediction } from '../../src/define/module.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { planCopy, copyArgs } from '../../src/modules/copy.ts';
 import { Secret } from '../../src/commands/secret.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const args = (o: Record<string, unknown>) => copyArgs.parse({ dest: '/etc/motd', ...o });

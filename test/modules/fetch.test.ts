@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fetchArgs, localPath, planFetch, sha256OfLocalFile } from '../../src/modules/fetch.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 import type { HostnameState } from '../../src/facts/hostname.ts';
 
 const SHA = 'd'.repeat(64);

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { DOWNLOADERS, getUrlArgs, planGetUrl, type GetUrlFacts } from '../../src/modules/get-url.ts';
 import { renderScript, type Command } from '../../src/commands/command.ts';
 import { Secret } from '../../src/commands/secret.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 import type { Plan } from '../../src/define/plan.ts';
 import { requires, TOOLS } from '../support/tools.ts';
 

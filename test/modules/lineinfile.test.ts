@@ -145,7 +145,8 @@ describe('lineinfile: facts in, plan out', () => {
 
   it('predicts the new content and stat for later steps under --check', () => {
     const predicted = lineinfile.definition.predicts!(args({ line: 'x' }) as never, { content: file('a\n', '0600') } as never);
-    assert.deepEqual(predicted.map((p) => p.fact.name), ['file.content', 'file.stat']);
+    assert.deepEqual(predicted.map((p) => p.fact.name), ['file.content', 'file.stat', 'file.sha256']);
+    assert.equal(predicted[2]!.value, (predicted[0]!.value as { sha256: string }).sha256, 'the hash a later copy compares is the new content\'s');
     assert.deepEqual(predicted[0]!.value, textFileValue('a\nx\n', { mode: '0600', owner: 'root', group: 'root' }));
   });
 });

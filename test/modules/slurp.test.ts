@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { planSlurp, slurpArgs, slurpData } from '../../src/modules/slurp.ts';
 import { redact } from '../../src/commands/secret.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 import type { FileBytes } from '../../src/facts/file-bytes.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

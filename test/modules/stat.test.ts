@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planStat, stat, statArgs, statData } from '../../src/modules/stat.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 
 const file: FileStat = { type: 'file', mode: '0640', owner: 'app', group: 'adm', size: 12, sha256: 'c'.repeat(64) };
 
@@ -37,8 +37,8 @@ describe('stat', () => {
 
   it('checksum false reads the fact that does not hash, and reports no sha256', () => {
     const facts = (raw: Record<string, unknown>) => Object.values((stat.definition.facts as unknown as (a: unknown) => Record<string, { key: string }>)(statArgs.parse(raw))).map((r) => r.key);
-    assert.deepEqual(facts({ path: '/big.img' }), ['file.stat("/big.img")']);
-    assert.deepEqual(facts({ path: '/big.img', checksum: false }), ['file.meta("/big.img")']);
+    assert.deepEqual(facts({ path: '/big.img' }), ['file.stat("/big.img")', 'file.sha256("/big.img")']);
+    assert.deepEqual(facts({ path: '/big.img', checksum: false }), ['file.stat("/big.img")']);
     assert.equal(statData(statArgs.parse({ path: '/big.img', checksum: false }), file).sha256, null);
   });
 

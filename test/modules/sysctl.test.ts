@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -131,7 +132,7 @@ describe('sysctl', () => {
     const predictions = (sysctl.definition.predicts as unknown as (a: unknown, f: unknown) => Prediction[])(
       sysctlArgs.parse({ name: 'net.core.somaxconn', value: 1024 }), { live: '4096', file: file(null) });
     assert.deepEqual(predictions.map((p) => [p.fact.name, p.unknown ? '?' : p.value && typeof p.value === 'object' && 'content' in p.value ? p.value.content : p.fact.name === 'file.stat' ? 'stat' : p.value]), [
-      ['sysctl.file', 'net.core.somaxconn=1024\n'], ['file.stat', 'stat'], ['file.exists', true], ['sysctl.live', '1024'],
+      ['sysctl.file', 'net.core.somaxconn=1024\n'], ['file.stat', 'stat'], ['file.sha256', createHash('sha256').update('net.core.somaxconn=1024\n').digest('hex')], ['file.exists', true], ['sysctl.live', '1024'],
     ]);
   });
 

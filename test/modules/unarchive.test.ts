@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { extractScript, formatOf, markerPath, planUnarchive, unarchiveArgs, type ArchiveFormat, type UnarchiveFacts } from '../../src/modules/unarchive.ts';
-import type { FileStat } from '../../src/facts/file.ts';
+import type { HashedStat as FileStat } from '../../src/facts/file.ts';
 import type { Plan } from '../../src/define/plan.ts';
 import { requires, TOOLS, type Tool } from '../support/tools.ts';
 
 const SHA = 'ab'.repeat(32);
 const dir: FileStat = { type: 'directory', mode: '0755', owner: 'root', group: 'root', size: 4096 };
-const archive: FileStat = { type: 'file', mode: '0644', owner: 'root', group: 'root', size: 10, sha256: SHA };
+const archive: FileStat = { type: 'file', mode: '0644', owner: 'root', group: 'root', size: 10 };
 const localHash = (p: string) => (p === '/ctl/app.tar.gz' ? SHA : null);
 
 function plan(raw: Record<string, unknown>, f: Partial<UnarchiveFacts> = {}): Plan {
@@ -48,15 +48,15 @@ describe('unarchive: planning', () => {
   });
 
   it('an archive on the host is extracted in place, its sha256 from the host', () => {
-    const p = plan({ src: '/srv/app.tar.xz', remoteSrc: true, stripComponents: 1 }, { archive, tools: ['tar', 'xz'] });
+    const p = plan({ src: '/srv/app.tar.xz', remoteSrc: true, stripComponents: 1 }, { archive, archiveSha: SHA, tools: ['tar', 'xz'] });
     const m = markerPath({ src: '/srv/app.tar.xz', dest: '/opt/app' });
     assert.deepEqual(actions(p), ['tar -x -J --strip-components=1 -f /srv/app.tar.xz -C /opt/app', `put ${m} 0644`]);
-    assert.equal(plan({ src: '/srv/app.tar.xz', remoteSrc: true }, { archive, tools: ['tar', 'xz'], marker: `${SHA}\n` }).changes.length, 0);
+    assert.equal(plan({ src: '/srv/app.tar.xz', remoteSrc: true }, { archive, archiveSha: SHA, tools: ['tar', 'xz'], marker: `${SHA}\n` }).changes.length, 0);
   });
 
   it('with creates: a no-op while it exists, and no marker', () => {
     assert.equal(plan({ creates: '/opt/app/bin/app' }, { created: true, marker: undefined }).noop, '/opt/app/bin/app exists');
-    assert.deepEqual(actions(plan({ src: '/srv/a.zip', remoteSrc: true, creates: '/opt/app/bin/app' }, { created: false, archive, tools: ['unzip'] })), ['unzip -o -q /srv/a.zip -d /opt/app']);
+    assert.deepEqual(actions(plan({ src: '/srv/a.zip', remoteSrc: true, creates: '/opt/app/bin/app' }, { created: false, archive, archiveSha: SHA, tools: ['unzip'] })), ['unzip -o -q /srv/a.zip -d /opt/app']);
   });
 
   it('fails clearly: no dest directory, no archive, no tools', () => {

@@ -1,9 +1,11 @@
 /**
  * Test double of a connector: runs scripts with the controller's own `sh` (so modules act on
  * real temp files), counts round trips, and can be told to be unreachable, to drop after N
- * commands, to answer slowly, or to fail scripts that match a pattern.
+ * commands, to answer slowly, to fail scripts that match a pattern, or to run them with a
+ * PATH of its own (a host that lacks a program, or one whose programs are counted).
  *
  *   const fake = new FakeConnector('web1', { dropAfter: 3 });
+ *   const bare = new FakeConnector('web2', { path: '/tmp/bin-without-sha256sum' });
  *   fake.scripts   // every script received, in order
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +22,8 @@ export interface FakeBehaviour {
   delayMs?: number;
   /** Scripts matching this fail with exit 1 and this stderr. */
   failMatching?: { pattern: RegExp; stderr: string };
+  /** The PATH the host's shell runs with (`sh` itself is found on the controller's PATH). */
+  path?: string;
   /** Called before each exec (to record timing in scheduler tests). */
   onExec?: (host: string, req: ExecRequest) => void | Promise<void>;
 }
@@ -52,7 +56,7 @@ export class FakeConnector implements Connector {
     this.stats.roundTrips++;
     const f = this.behaviour.failMatching;
     if (f && f.pattern.test(req.script)) return { exitCode: 1, stdout: '', stderr: f.stderr, durationMs: 0 };
-    return runLocal(req);
+    return runLocal(req, this.behaviour.path);
   }
 
   async fetchFile(): Promise<void> {
@@ -64,10 +68,11 @@ export class FakeConnector implements Connector {
   }
 }
 
-function runLocal(req: ExecRequest): Promise<ExecResult> {
+function runLocal(req: ExecRequest, path?: string): Promise<ExecResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', req.script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = path === undefined ? process.env : { ...process.env, PATH: path };
+    const child = spawn('/bin/sh', ['-c', req.script], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));

@@ -20,7 +20,8 @@ import type { FactRef } from '../../define/fact.ts';
 import { familiesWrittenBy } from '../affects.ts';
 import { change, changes, exec, fail, noop, put, type Change, type Plan } from '../../define/plan.ts';
 import { sh } from '../../commands/quote.ts';
-import { fileStat, type FileStat } from '../../facts/file.ts';
+import { hashedFacts, withSha256, type HashedStat } from '../../facts/file.ts';
+import { predictHashed } from '../copy.ts';
 import { fileContent, textFileValue, type FileContent } from '../../facts/content.ts';
 
 export interface TextTarget {
@@ -42,7 +43,7 @@ export type Edit = (text: string | null) => EditResult;
 export interface EditFacts {
   content: FileContent;
   /** Undefined in table tests that do not model earlier steps. */
-  st?: FileStat | null;
+  st?: HashedStat | null;
 }
 
 /**
@@ -57,14 +58,14 @@ export function defineTextEdit<S extends z.ZodType<TextTarget>>(def: {
   edit: (text: string | null, a: z.output<S>) => EditResult;
 }): ModuleFn<z.input<S>, undefined> {
   const target = (a: TextTarget): TextTarget => ({ path: a.path, mode: a.mode, owner: a.owner, group: a.group, validate: a.validate, backup: a.backup });
-  return defineModule<S, { content: FactRef<FileContent>; st: FactRef<FileStat | null> }, undefined>({
+  return defineModule<S, { content: FactRef<FileContent> } & ReturnType<typeof hashedFacts>, undefined>({
     name: def.name,
     args: def.args as S & z.ZodType<z.output<S>>,
     describe: def.describe,
     affects: (a) => familiesWrittenBy(a.path),
-    facts: (a) => ({ content: fileContent(a.path), st: fileStat(a.path) }),
-    plan: (a, facts) => planEdit(target(a), facts, (text) => def.edit(text, a)),
-    predicts: (a, facts) => predictEdit(target(a), facts, (text) => def.edit(text, a)),
+    facts: (a) => ({ content: fileContent(a.path), ...hashedFacts(a.path) }),
+    plan: (a, f) => planEdit(target(a), { content: f.content, st: withSha256(f.st, f.sha) }, (text) => def.edit(text, a)),
+    predicts: (a, f) => predictEdit(target(a), { content: f.content, st: withSha256(f.st, f.sha) }, (text) => def.edit(text, a)),
   });
 }
 
@@ -98,7 +99,7 @@ export function planEdit(t: TextTarget, { content: cur, st }: EditFacts, edit: E
  * (`sha256sum` prefixes its sum with a backslash when the file name holds a backslash or a
  * newline; that prefix is not a difference.)
  */
-export function stale(cur: FileContent, st: FileStat | null | undefined): boolean {
+export function stale(cur: FileContent, st: HashedStat | null | undefined): boolean {
   if (st === undefined || st?.type === 'link') return false;
   if (st === null) return cur.exists && cur.realPath === undefined;
   if (st.type !== 'file') return !cur.exists;
@@ -108,7 +109,7 @@ export function stale(cur: FileContent, st: FileStat | null | undefined): boolea
 
 /** The file's content and stat once the plan is applied, for later steps under --check. */
 export function predictEdit(t: TextTarget, { content: cur, st }: EditFacts, edit: Edit): Prediction[] {
-  if (stale(cur, st)) return [predictUnknown(fileContent(t.path)), predictUnknown(fileStat(cur.realPath ?? t.path))];
+  if (stale(cur, st)) return [predictUnknown(fileContent(t.path)), ...predictHashed(cur.realPath ?? t.path, 'unknown')];
   if (cur.exists && !cur.readable) return [];
   const r = edit(cur.exists ? cur.text : null);
   if ('error' in r) return [];
@@ -123,7 +124,7 @@ export function predictEdit(t: TextTarget, { content: cur, st }: EditFacts, edit
   });
   return [
     predict(fileContent(t.path), value),
-    predict(fileStat(dest), { type: 'file', mode: value.mode, owner: value.owner, group: value.group, size: value.size, sha256: value.sha256 }),
+    ...predictHashed(dest, { type: 'file', mode: value.mode, owner: value.owner, group: value.group, size: value.size, sha256: value.sha256 }),
   ];
 }
 

@@ -8,7 +8,7 @@
  *   etcdConvert({ config: new Secret(yaml, 'k3s config.yaml'), backupDir, timeoutS: 300 }, { ignoreErrors: true })
  */
 import { createHash } from 'node:crypto';
-import { change, changes, defineModule, digestOf, exec, fail, fileStat, noop, predict, put, Secret, secretDiff, sh, z } from 'capstan';
+import { change, changes, defineModule, digestOf, exec, fail, noop, predict, predictHashed, put, Secret, secretDiff, sh, z } from 'capstan';
 import { K3S_BIN, k3sInstallState } from '@capstan/k3s-server';
 import { CONFIG_FILE, DB_DIR, etcdHostState } from '../facts.ts';
 
@@ -47,7 +47,7 @@ export const etcdConvert = defineModule({
   predicts: (a, { k3s }) => {
     const body = Buffer.from(a.config.reveal(), 'utf8');
     return [
-      predict(fileStat(CONFIG_FILE), { type: 'file', mode: '0600', owner: 'root', group: 'root', size: body.length, sha256: createHash('sha256').update(body).digest('hex') }),
+      ...predictHashed(CONFIG_FILE, { type: 'file', mode: '0600', owner: 'root', group: 'root', size: body.length, sha256: createHash('sha256').update(body).digest('hex') }),
       predict(k3sInstallState({ unit: 'k3s' }), { ...k3s, active: true }),
     ];
   },
