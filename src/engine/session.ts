@@ -7,9 +7,10 @@
  *   s.facts.lookup(fileStat('/etc/motd'));
  *   await s.close();                                                 // releases the lock, removes the temp dir
  *
- * The first batch on a host carries the lock and the temp directory with the facts, so a
- * warm run costs one round trip to read everything and one to clean up. The lock itself
- * (where it lives, heartbeat, takeover) is described in run-lock.ts.
+ * The first batch on a host carries the lock, the temp directory and the check of the
+ * programs a target needs (requirements.ts) with the facts, so a warm run costs one round
+ * trip to read everything and one to clean up, and a host that lacks a program fails at
+ * once. The lock itself (where it lives, heartbeat, takeover) is described in run-lock.ts.
  */
 import type { FactRef } from '../define/fact.ts';
 import type { Become, Connector, ExecRequest, ExecResult } from '../connectors/connector.ts';
@@ -18,6 +19,7 @@ import { redact } from '../commands/secret.ts';
 import { quote } from '../commands/quote.ts';
 import { buildBatch, parseBatch, type BatchSection, type SectionOutput } from './batch.ts';
 import { FactStore } from './fact-store.ts';
+import { missingPrograms, requirementsMessage, requirementsSection } from './requirements.ts';
 import { log } from '../log/logger.ts';
 import { DEFAULT_HEARTBEAT_MS, heartbeatScript, LOCK_BUSY, lockScript, parseLockOutput, releaseScript, STALE_HEARTBEATS, type LockOutcome } from './run-lock.ts';
 
@@ -195,8 +197,8 @@ export class HostSession {
   private openingSections(become: Become | undefined): BatchSection[] {
     if (this.opened) return [];
     this.lockBecome = become;
-    if (this.options.noLock) return [{ id: 'tmp', script: `umask 077 && mktemp -d /tmp/capstan.run.XXXXXXXX` }];
-    return [{ id: 'lock', script: lockScript(this.options.runId, this.staleMs), gate: true, keepStderr: true }];
+    if (this.options.noLock) return [{ id: 'tmp', script: `umask 077 && mktemp -d /tmp/capstan.run.XXXXXXXX` }, requirementsSection()];
+    return [{ id: 'lock', script: lockScript(this.options.runId, this.staleMs), gate: true, keepStderr: true }, requirementsSection()];
   }
 
   /** Reads the lock's outcome; returns it when busy (the caller waits or reports LOCKED). */
@@ -204,6 +206,7 @@ export class HostSession {
     if (this.options.noLock) {
       this.opened = true;
       this.tmpDir = out.get('tmp')?.stdout.trim() || undefined;
+      this.checkRequirements(out, res);
       return undefined;
     }
     const section = out.get('lock');
@@ -221,7 +224,14 @@ export class HostSession {
       this.options.onWarning?.(`took over the run lock ${lock.path} of a dead run (${t.holder}): no heartbeat for ${t.ageS} s${t.removed ? `; removed its temp directory ${t.removed}` : ''}`);
     }
     this.startHeartbeat();
+    this.checkRequirements(out, res);
     return lock;
+  }
+
+  /** Fails the host, once it is open (so that close releases the lock), when it lacks a program a target needs. */
+  private checkRequirements(out: Map<string, SectionOutput>, res: ExecResult): void {
+    const missing = missingPrograms(out.get(requirementsSection().id)?.stdout);
+    if (missing.length) throw new CommandError(this.host, 'check the programs a target needs', 127, '', '', res.durationMs, requirementsMessage(this.host, missing));
   }
 
   /**
