@@ -115,7 +115,8 @@ function attributes(a: Args, st: FileStat | null, fresh = false, below: string |
   const out: Change[] = [];
   const flag = a.recursive ? '-R ' : '';
   if (a.mode && (fresh || !st || st.mode !== a.mode || below)) {
-    out.push(change(st?.mode === a.mode ? `mode -> ${a.mode} below ${a.path} (${below} differs)` : `mode ${st?.mode ?? 'new'} -> ${a.mode}`, exec(`chmod ${flag}${sh`${a.mode} ${a.path}`}`)));
+    const onlyBelow = !fresh && st?.mode === a.mode;
+    out.push(change(onlyBelow ? `mode -> ${a.mode} below ${a.path} (${below} differs)` : `mode ${st?.mode ?? 'new'} -> ${a.mode}`, exec(`chmod ${flag}${sh`${a.mode} ${a.path}`}`)));
   }
   out.push(...ownership(a, st, fresh, below));
   return out;
@@ -136,13 +137,14 @@ function predicted(a: Args, st: FileStat | null, source: FileStat | null): FileS
   if (a.state === 'absent') return null;
   if (a.state === 'hard' && source) return { ...source, owner: a.owner ?? source.owner, group: a.group ?? source.group };
   const type = a.state === 'directory' ? 'directory' : a.state === 'link' ? 'link' : 'file';
-  const kept = st?.type === type ? st : undefined;
+  // the path keeps its inode unless the step replaces it (a link to another target is a new link)
+  const kept = st?.type === type && (type !== 'link' || st.target === a.src) ? st : undefined;
   return {
     type,
-    mode: a.mode ?? kept?.mode ?? (type === 'directory' ? '0755' : '0644'),
+    mode: type === 'link' ? '0777' : (a.mode ?? kept?.mode ?? (type === 'directory' ? '0755' : '0644')),
     owner: a.owner ?? kept?.owner ?? 'root',
     group: a.group ?? kept?.group ?? 'root',
-    size: kept?.size ?? 0,
+    size: type === 'link' && a.src ? Buffer.byteLength(a.src) : (kept?.size ?? 0),
     ...(kept?.inode !== undefined ? { device: kept.device, inode: kept.inode } : {}),
     ...(type === 'link' && a.src ? { target: a.src } : {}),
   };

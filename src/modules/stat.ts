@@ -8,9 +8,9 @@
  *   ];
  *   stat({ path: '/var/lib/images/disk.img', checksum: false })   // no sha256: large files are not read
  *
- * With `checksum` (the default) it reads the same fact as `file` and `copy`, so under
- * --check it sees what earlier steps would write. With `checksum: false` the file is not
- * hashed, and under --check the data is the host as it is now.
+ * It reads the same facts as `file` and `copy`, so under --check it sees what earlier steps
+ * would write. With `checksum: false` the file is not hashed (no `sha256sum` runs; `sha256`
+ * is null): only `stat` reads it.
  */
 import { z } from 'zod';
 import { defineModule } from '../define/module.ts';
