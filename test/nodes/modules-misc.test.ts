@@ -4,8 +4,9 @@
  * change nothing, predictions match), then verified with docker exec. Downloads come from
  * an HTTP server this test runs on the bridge gateway; the node has no curl or wget, so it
  * uses the python3 image and getUrl's python3 downloader. Also: hostname's honest failure
- * in a container, and a reboot, with the test starting the container again as the
- * "hardware" would.
+ * in a container, file's recursive and hard states on a real tree, the clear failure of a
+ * node that lacks sha256sum, and a reboot, with the test starting the container again as
+ * the "hardware" would.
  *
  *   node --import tsx --test test/nodes/modules-misc.test.ts
  */
@@ -172,6 +173,37 @@ describe('misc modules on a throwaway node', { skip }, () => {
       assert.match(steps[0]?.result.msg ?? '', /bind mount .*docker run --hostname renamed/);
     }
     assert.equal(await onNode(['cat', '/etc/hostname']), 'node1\n');
+  });
+
+  it('file recursive converges a tree whose top already matches; file hard checks the inode', async () => {
+    await onNode(['sh', '-c', 'mkdir -p /opt/misc/rec/sub && echo x > /opt/misc/rec/sub/f && chmod 0600 /opt/misc/rec/sub/f && chmod 0750 /opt/misc/rec /opt/misc/rec/sub && echo bin > /opt/misc/k3s && echo other > /opt/misc/kubectl']);
+    const pb = definePlaybook({ plays: [{ name: 'tree', hosts: 'all', become: true, gatherFacts: false, steps: [
+      file({ path: '/opt/misc/rec', state: 'directory', owner: 'nobody', mode: '0750', recursive: true }),
+      file({ path: '/opt/misc/kubectl', state: 'hard', src: '/opt/misc/k3s' }),
+    ] }] });
+    const statuses = async (check = false) => (await run(pb, check)).steps.map((e) => (e.result.status === 'failed' ? `failed: ${e.result.msg ?? ''}` : e.result.status));
+    assert.deepEqual(await statuses(true), ['changed', 'changed']);
+    assert.deepEqual(await statuses(), ['changed', 'changed']);
+    assert.equal((await onNode(['stat', '-c', '%a %U', '/opt/misc/rec/sub/f'])).trim(), '750 nobody');
+    assert.equal((await onNode(['stat', '-c', '%i', '/opt/misc/kubectl'])), await onNode(['stat', '-c', '%i', '/opt/misc/k3s']));
+    assert.deepEqual(await statuses(), ['ok', 'ok']);
+    await onNode(['chmod', '0644', '/opt/misc/rec/sub/f']);
+    assert.deepEqual(await statuses(true), ['changed', 'ok'], 'a child that drifted under a top that matches is seen');
+    assert.deepEqual(await statuses(), ['changed', 'ok']);
+    assert.deepEqual(await statuses(true), ['ok', 'ok']);
+  });
+
+  it('a node without sha256sum fails in the first round trip, naming it and what to install', async () => {
+    await onNode(['mv', '/usr/bin/sha256sum', '/usr/bin/sha256sum.away']);
+    try {
+      const pb = definePlaybook({ plays: [{ name: 'needs', hosts: 'all', become: true, gatherFacts: false, steps: [file({ path: '/opt/misc', state: 'directory' })] }] });
+      const { exitCode, steps } = await run(pb);
+      assert.notEqual(exitCode, 0);
+      assert.equal(steps[0]?.result.status, 'failed');
+      assert.match(steps[0]?.result.msg ?? '', /lacks sha256sum \(content hashes and upload checks\)\. .*install GNU coreutils/);
+    } finally {
+      await onNode(['mv', '/usr/bin/sha256sum.away', '/usr/bin/sha256sum']);
+    }
   });
 
   it('reboot: the step waits for the container to be started again, and runs the test command', { timeout: 180_000 }, async () => {
