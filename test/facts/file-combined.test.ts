@@ -64,7 +64,7 @@ describe('file facts gathered together', () => {
     assert.equal(together[8], null);
     const batch = scripts[0] ?? '';
     assert.equal(batch.match(/stat -c/g)?.length, 1, 'one stat for all the paths');
-    assert.equal(batch.match(/sha256sum/g)?.length, 1, 'one sha256sum for all the files');
+    assert.equal(batch.match(/sha256sum -- /g)?.length, 1, 'one sha256sum for all the files');
   });
 
   it('stat alone starts no sha256sum: the hash is read only when asked', async () => {
@@ -72,7 +72,7 @@ describe('file facts gathered together', () => {
     const s = session(scripts);
     await s.gather(paths.map((p) => fileStat(p)), undefined);
     await s.close();
-    assert.doesNotMatch(scripts[0] ?? '', /sha256sum/);
+    assert.doesNotMatch(scripts[0] ?? '', /sha256sum (--|<)/);
   });
 
   it('two names of one file have the same device and inode', async () => {
