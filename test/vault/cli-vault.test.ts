@@ -140,7 +140,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
     const log = join(dir, 'run.log');
     const since = Date.now() - 1000;
     for (const mode of [['--check'], []]) {
-      const r = await capstan(['run', 'test/fixtures/playbooks/vault-local.ts', '-i', inv, '--vault-password-file', join(dir, '.pw'), '-e', `@${extra}`, '--diff', '-vvv', '--log-file', log, ...mode]);
+      const r = await capstan(['run', 'test/fixtures/playbooks/vault-local.ts', '-i', inv, '--vault-password-file', join(dir, '.pw'), '-e', `@${extra}`, '--diff', '-vvv', '--log-file', log, '--lock-wait', '600', ...mode]);
       assert.equal(r.code, 0, r.stderr);
       for (const c of [CANARY, EXTRA_CANARY]) assert.ok(!r.stdout.includes(c) && !r.stderr.includes(c), `${c} printed`);
     }
