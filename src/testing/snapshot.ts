@@ -12,7 +12,11 @@ import { sh } from '../commands/quote.ts';
 import { ConnectionError } from '../errors.ts';
 import { dockerExec } from './docker.ts';
 
-/** What changes on an idle node, or merely by logging in and using sudo. */
+/**
+ * What changes on an idle node, or merely by logging in and using sudo, and Capstan's own run
+ * state (its temp dirs; the run lock and handler journal in the state directory, which every
+ * run takes, --check included, so an apply elsewhere cannot overlap it).
+ */
 export const DEFAULT_SNAPSHOT_EXCLUDES: readonly string[] = [
   '/proc',
   '/sys',
@@ -20,6 +24,9 @@ export const DEFAULT_SNAPSHOT_EXCLUDES: readonly string[] = [
   '/run',
   '/tmp/capstan*',
   '/var/tmp/capstan*',
+  '/var/lib/capstan',
+  '/root/.local/state/capstan',
+  '/home/*/.local/state/capstan',
   '/var/log/journal',
   '/var/log/wtmp',
   '/var/log/btmp',
