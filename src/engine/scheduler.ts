@@ -171,8 +171,12 @@ async function flushHandlers(run: BatchRun, only?: string[]): Promise<void> {
   const hosts = state.activeHosts(only ?? run.hosts);
   const handlerOf = (h: string, name: string) => play.perHost.get(h)?.handlers.find((x) => x.name === name);
   const due = stepRounds(new Map(hosts.map((h) => [h, handlersToRun(play.perHost.get(h)?.handlers ?? [], run.notified.get(h) ?? new Set()).map((x) => x.name)])));
+  // A handler's index is its place among all the play's handlers, not among those due: the same in check and apply.
+  const declared = stepRounds(new Map(hosts.map((h) => [h, (play.perHost.get(h)?.handlers ?? []).map((x) => x.name)])));
+  const place = new Map(declared.map((r, i) => [r.id, i]));
   const ran = new Set<string>();
-  for (const [hi, { id: name, hosts: targets }] of due.entries()) {
+  for (const [dueIndex, { id: name, hosts: targets }] of due.entries()) {
+    const hi = place.get(name) ?? dueIndex;
     const steps = stepRounds(new Map(targets.map((h) => [h, handlerOf(h, name)?.steps.map((s) => s.id) ?? []])));
     for (const { id, hosts: on } of steps) {
       const active = state.activeHosts(on);

@@ -66,3 +66,18 @@ describe('handlers', () => {
     assert.equal(existsSync(`${dir}/config`), false);
   });
 });
+
+describe('handler events', () => {
+  it('carry the handler\'s place among all the play\'s handlers, whichever were notified (check and apply line up)', async () => {
+    const pb = definePlaybook({
+      plays: [{
+        name: 'places', hosts: 'all', gatherFacts: false,
+        steps: [shell({ script: 'true' }, { name: 'poke', notify: 'third' })],
+        handlers: { first: shell({ script: 'true' }, { name: 'first' }), second: shell({ script: 'true' }, { name: 'second' }), third: shell({ script: 'true' }, { name: 'third' }) },
+      }],
+    });
+    const r = await runWithFakes(pb, testInventory({ nodes: ['n1', 'n2'] }), { playbookId: `handler-places-${process.pid}` });
+    const fired = r.stepEvents('n1').filter((e) => e.handler);
+    assert.deepEqual(fired.map((e) => [e.step, e.index]), [['third', 2]]);
+  });
+});
