@@ -67,7 +67,12 @@ export function learnSecrets(text: string): void {
   for (const m of text.matchAll(CREDENTIAL_LINE)) if (m[1]) registerSecret(m[1]);
 }
 
-const SECRET_NAME = /(^|[-_.])(password|passwd|pass|token|secret)([-_.]|$)/i;
+/**
+ * A credential word ending the name, or followed only by a word that still names the credential
+ * (`db_password`, `api_token`, `aws_secret_access_key`); not `token_from_server`, `password_file`
+ * or `secret_name`, which name a host, a path or an object.
+ */
+const SECRET_NAME = /(^|[-_.])(password|passwd|pass|passphrase|token|secret)([-_.](key|access[-_.]key|value))?$/i;
 const PRIVATE_KEY_NAME = /_key$/i;
 
 /** True for variable names that usually hold credentials (`db_password`, `api_token`, `tls_key` with a private key). */

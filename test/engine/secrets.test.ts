@@ -86,3 +86,15 @@ describe('a file written from a Secret shows hashes and true sizes on both sides
     });
   }
 });
+
+describe('which variable names hold credentials', () => {
+  it('the credential word ends the name, or a word that still names it follows', async () => {
+    const { looksSecret } = await import('../../src/commands/secret.ts');
+    for (const name of ['password', 'db_password', 'api_token', 'k3s-token', 'client_secret', 'aws_secret_access_key', 'secret_key', 'vault_pass', 'ssh_passphrase', 'token_value']) {
+      assert.equal(looksSecret(name, 'value'), true, name);
+    }
+    for (const name of ['token_from_server', 'password_file', 'secret_name', 'token_ttl', 'passenger', 'k3s_version', 'bypass_proxy']) {
+      assert.equal(looksSecret(name, 'value'), false, name);
+    }
+  });
+});
