@@ -16,10 +16,11 @@ import { blockinfileTable, lineinfileTable, replaceTable } from './tables/text.t
 import { fetchTable, slurpTable, templateTable, waitForTable } from './tables/read.ts';
 import { sysctlTable, systemdTable } from './tables/system.ts';
 import { getUrlTable, unarchiveTable } from './tables/fetching.ts';
+import { kernelModuleTable } from './tables/kernel.ts';
 
 const TABLES: readonly ModuleTable[] = [fileTable, copyTable, statTable, hostnameTable, rebootTable, commandTable, shellTable, groupTable, lineinfileTable, blockinfileTable, replaceTable,
   waitForTable, slurpTable, fetchTable, templateTable, systemdTable, sysctlTable,
-  getUrlTable, unarchiveTable];
+  getUrlTable, unarchiveTable, kernelModuleTable];
 
 for (const t of TABLES) describe(`${t.module.definition.name}: options, table by table`, () => specifyTable(t));
 
@@ -46,7 +47,6 @@ const NOT_YET_TABLED: Record<string, string> = {
   aptKey: 'name, content, src, state',
   aptRepository: 'name, uris, suites, components, architectures, types, signedBy, format, state, updateCache, lockTimeout',
   apt: 'name, state, updateCache, cacheValidTime, purge, installRecommends, lockTimeout',
-  kernelModule: 'name, state, params, persistent',
   user: 'name, state, uid, group, groups, append, shell, home, createHome, system, comment, password, updatePassword, remove',
 };
 
