@@ -17,10 +17,11 @@ import { fetchTable, slurpTable, templateTable, waitForTable } from './tables/re
 import { sysctlTable, systemdTable } from './tables/system.ts';
 import { getUrlTable, unarchiveTable } from './tables/fetching.ts';
 import { kernelModuleTable } from './tables/kernel.ts';
+import { userTable } from './tables/accounts.ts';
 
 const TABLES: readonly ModuleTable[] = [fileTable, copyTable, statTable, hostnameTable, rebootTable, commandTable, shellTable, groupTable, lineinfileTable, blockinfileTable, replaceTable,
   waitForTable, slurpTable, fetchTable, templateTable, systemdTable, sysctlTable,
-  getUrlTable, unarchiveTable, kernelModuleTable];
+  getUrlTable, unarchiveTable, kernelModuleTable, userTable];
 
 for (const t of TABLES) describe(`${t.module.definition.name}: options, table by table`, () => specifyTable(t));
 
@@ -47,7 +48,6 @@ const NOT_YET_TABLED: Record<string, string> = {
   aptKey: 'name, content, src, state',
   aptRepository: 'name, uris, suites, components, architectures, types, signedBy, format, state, updateCache, lockTimeout',
   apt: 'name, state, updateCache, cacheValidTime, purge, installRecommends, lockTimeout',
-  user: 'name, state, uid, group, groups, append, shell, home, createHome, system, comment, password, updatePassword, remove',
 };
 
 describe('every documented option has a row', () => {
