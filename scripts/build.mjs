@@ -34,6 +34,8 @@ await build({
   target: 'node20',
   packages: 'external',
   sourcemap: true,
+  // class and function names as written: messages and generated docs name them (Secret, not _Secret)
+  keepNames: true,
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
 });

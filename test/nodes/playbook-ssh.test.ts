@@ -37,7 +37,8 @@ describe('playbooks over SSH on throwaway nodes', { skip }, () => {
     const before = await Promise.all(set.nodes.map((n) => set.snapshotFs(n.name)));
     const { recap } = await run(demo, { check: true });
     assert.equal(recap.exitCode, 0);
-    for (const n of set.nodes) assert.equal(recap.hosts[n.name]?.changed, 5);
+    // 5 changes each: 3 certain, 2 after the package install that cannot be predicted before it runs
+    for (const n of set.nodes) assert.deepEqual([recap.hosts[n.name]?.changed, recap.hosts[n.name]?.uncertain], [3, 2], n.name);
     const afterSnap = await Promise.all(set.nodes.map((n) => set.snapshotFs(n.name)));
     before.forEach((b, i) => {
       const d = diffSnapshots(b, afterSnap[i]!);
@@ -89,7 +90,8 @@ describe('playbooks over SSH on throwaway nodes', { skip }, () => {
     assert.equal(recap.exitCode, 4);
     await set.start('node3');
     await release('node3');
-    const again = await run(slow);
+    // The killed run's lock on node3 stays until its heartbeat has been silent long enough: wait for the takeover.
+    const again = await run(slow, { lockWaitMs: 120_000 });
     assert.equal(again.recap.exitCode, 0);
     assert.equal(again.recap.hosts.node1?.changed, 0);
     assert.equal(again.recap.hosts.node3?.failed, 0);

@@ -36,8 +36,8 @@ function airgapSteps(v: MonitoringVars): Step[] {
 function adminSecret(v: MonitoringVars): Step[] {
   const password = v.grafana.admin_password;
   if (!v.kps.enabled || !password) return [];
-  return [grafanaAdminSecret({ namespace: v.namespace, name: v.grafana.admin_secret, user: v.grafana.admin_user, password },
-    { name: `Grafana admin Secret ${v.namespace}/${v.grafana.admin_secret}`, ...first })];
+  return [grafanaAdminSecret({ namespace: v.namespace, name: v.grafana.admin_secret_name, user: v.grafana.admin_user, password },
+    { name: `Grafana admin Secret ${v.namespace}/${v.grafana.admin_secret_name}`, ...first })];
 }
 
 const write = (v: MonitoringVars, m: Manifest) =>

@@ -40,7 +40,7 @@ const pvc = (v: MonitoringVars, size: string) => ({
 
 function grafanaValues(v: MonitoringVars): Values {
   return {
-    admin: { existingSecret: v.grafana.admin_secret, userKey: 'admin-user', passwordKey: 'admin-password' },
+    admin: { existingSecret: v.grafana.admin_secret_name, userKey: 'admin-user', passwordKey: 'admin-password' },
     persistence: { enabled: true, type: 'pvc', storageClassName: v.storage.class, size: v.grafana.persistence_size },
     sidecar: {
       dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL', folderAnnotation: 'grafana_folder', provider: { foldersFromFilesStructure: true } },

@@ -59,7 +59,7 @@ export const monitoringVars = z.object({
   grafana: z.object({
     admin_user: z.string().min(1).default('admin'),
     admin_password: secretVar('grafana.admin_password').optional(),
-    admin_secret: name('grafana.admin_secret').default('grafana-admin'),
+    admin_secret_name: name('grafana.admin_secret_name').default('grafana-admin'),
     persistence_size: quantity.default('5Gi'),
     ingress_host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS name').optional(),
   }).strict().prefault({}).describe('the admin password is a Secret: it travels on stdin into a Kubernetes Secret, never into a manifest'),
