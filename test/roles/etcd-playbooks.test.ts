@@ -14,7 +14,8 @@ const opts = (extraVars: Record<string, unknown> = {}) => ({ extraVars, tags: []
 describe('restore-etcd refuses to run without an explicit confirmation', () => {
   it('without confirm_restore: a validation error naming the key, before any connection', async () => {
     let connections = 0;
-    const factory = (() => { connections++; throw new Error('must not connect'); }) as never;
+    // Connectors may be built to check their options; none may connect.
+    const factory = (() => ({ connect: async () => { connections++; throw new Error('must not connect'); }, close: async () => undefined })) as never;
     await assert.rejects(
       runPlaybook(restore, await loadInventoryView([inventory]), { ...opts({ snapshot: 'post-migration-server1-1' }), check: false, diff: false, forks: 5, playbookId: 'restore', connectorFactory: factory }, () => undefined),
       (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.keyPath === 'confirm_restore' && /confirm_restore must be "yes"/.test(p.message)),
