@@ -16,6 +16,7 @@ import stage3 from '../../playbooks/stage3-multi-node.ts';
 import restore from '../../playbooks/restore-etcd.ts';
 import stage4 from '../../playbooks/stage4-ha.ts';
 import { buildTestDoubleAirgap } from '../k3s-double/airgap-test-double.ts';
+import { waitFor } from '../support/wait.ts';
 
 const skip = await dockerSkipReason();
 const V1 = 'v1.32.11+k3s3';
@@ -174,8 +175,7 @@ describe('stage 4: SQLite to embedded etcd, three servers, HAProxy (K3s TEST DOU
     assert.equal(r.recap.exitCode, 0, failures(r));
     assert.equal(await inventoryOf('server1'), before, 'the object created after the snapshot is gone');
     const members = async () => (await k('server1', 'get', 'nodes', '-l', 'node-role.kubernetes.io/etcd=true', '-o', 'name')).stdout.trim();
-    for (let i = 0; i < 15 && (await members()) !== 'node/server1\nnode/server2\nnode/server3'; i++) await new Promise((res) => setTimeout(res, 2000));
-    assert.equal(await members(), 'node/server1\nnode/server2\nnode/server3');
+    await waitFor('the three etcd members to be back', async () => (await members()) === 'node/server1\nnode/server2\nnode/server3', { timeoutMs: 30_000, intervalMs: 500 });
     assert.equal(await inventoryOf('server2'), before);
     assert.equal((await sh('server2', 'ls -d /var/lib/rancher/k3s/server/db.pre-restore-* | wc -l')).stdout.trim(), '1');
   });

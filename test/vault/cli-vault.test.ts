@@ -13,7 +13,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, before } from 'node:test';
-import { encryptString, vaultMissing, vaultTree } from './support.ts';
+import { encryptString, vaultTree } from './support.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const CANARY = 'vault-canary-7f3a9c';
@@ -56,7 +57,7 @@ function readOrEmpty(f: string): string {
   }
 }
 
-describe('vault flags on the command line', { skip: vaultMissing }, () => {
+describe('vault flags on the command line', { skip: requires(TOOLS.ansibleVault) }, () => {
   let dir: string;
   let inv: string;
   before(async () => {

@@ -14,7 +14,8 @@ import { loadInventory } from '../../src/inventory/load.ts';
 import { printable } from '../../src/inventory/output.ts';
 import { hostVars } from '../../src/inventory/vars.ts';
 import { VaultKeyring, vaultKeyring } from '../../src/vault/index.ts';
-import { encryptString, vaultMissing, vaultTree } from './support.ts';
+import { encryptString, vaultTree } from './support.ts';
+import { requires, TOOLS } from '../support/tools.ts';
 
 const PASSWORD = 'correct horse battery';
 const ring = (password = PASSWORD, label = 'default') => new VaultKeyring([{ label, source: 'test', password: Buffer.from(password) }]);
@@ -39,7 +40,7 @@ async function configError(p: Promise<unknown>): Promise<ConfigError> {
   assert.fail('expected a ConfigError');
 }
 
-describe('vault-encrypted variable files', { skip: vaultMissing }, () => {
+describe('vault-encrypted variable files', { skip: requires(TOOLS.ansibleVault) }, () => {
   it('opens group_vars/all/vault.yml (format 1.1) and makes its text values Secrets', async () => {
     const dir = await vaultTree(
       { 'hosts.yml': HOSTS, 'group_vars/all/vars.yml': 'k3s_version: v1.32.11+k3s3\n', 'group_vars/all/vault.yml': 'token: tok-canary-11\ngrafana_admin_password: "gr@f-canary"\nreplicas: 3\n' },
@@ -106,7 +107,7 @@ describe('vault-encrypted variable files', { skip: vaultMissing }, () => {
   });
 });
 
-describe('vault password sources', { skip: vaultMissing }, () => {
+describe('vault password sources', { skip: requires(TOOLS.ansibleVault) }, () => {
   it('reads a password file stripped of white space, and ANSIBLE_VAULT_PASSWORD_FILE when no flag is given', async () => {
     const dir = await vaultTree({ 'pw': `  ${PASSWORD}\n` });
     const fromFlag = await vaultKeyring({ passwordFiles: [join(dir, 'pw')], env: {} });

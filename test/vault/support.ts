@@ -2,18 +2,14 @@
  * Vault texts made by the real `ansible-vault` (Debian's ansible-core), so the reader is
  * proven against the tool that writes them, not against itself.
  *
- *   const v = ansibleVault();
- *   if (v.missing) it.skip(...);
- *   const dir = await v.dir({ 'group_vars/all/vault.yml': 'k: v\n' }, { encrypt: ['group_vars/all/vault.yml'] });
+ *   describe('...', { skip: requires(TOOLS.ansibleVault) }, () => { ... });
+ *   const dir = await vaultTree({ 'group_vars/all/vault.yml': 'k: v\n' }, { encrypt: ['group_vars/all/vault.yml'] });
+ *   encryptString(dir, 'token', 'value');   // `token: !vault |` and the encrypted text
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { requires, TOOLS } from '../support/tools.ts';
-
-/** Why the vault specifications cannot run here, or undefined. Under CI a missing tool fails instead. */
-export const vaultMissing: string | undefined = requires(TOOLS.ansibleVault) || undefined;
 
 function run(args: string[], cwd: string, input?: string): string {
   const r = spawnSync('ansible-vault', args, { cwd, encoding: 'utf8', input, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: join(cwd, '.ansible-tmp'), HOME: cwd } });
