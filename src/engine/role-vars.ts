@@ -26,13 +26,15 @@ export type JinjaLiteral = (expression: string) => string | undefined;
 interface Inputs {
   input: Record<string, unknown>;
   source: Record<string, string>;
+  /** Role variables filled from another tool's names so far (the role's own names win over them). */
+  aliased: Set<string>;
   problems: ConfigProblem[];
 }
 
 export function roleVars(use: RoleUse, hv: HostVarsView, extraVars: Record<string, unknown>, host: string, literal?: JinjaLiteral): RoleVarsResult {
   const def = use.role.definition;
   const schema = def.vars;
-  const into: Inputs = { input: {}, source: {}, problems: [] };
+  const into: Inputs = { input: {}, source: {}, aliased: new Set(), problems: [] };
   const { input, source, problems } = into;
   for (const key of Object.keys(schema.shape)) {
     if (Object.hasOwn(extraVars, key)) [input[key], source[key]] = [extraVars[key], 'extra vars (-e)'];
@@ -88,9 +90,10 @@ function applyAlias(alias: VarAlias, hv: HostVarsView, host: string, role: strin
   }
   for (const [key, v] of Object.entries(mapped)) {
     const prior = into.source[key];
-    if (prior !== undefined && !prior.includes(`${alias.from} variable`)) continue; // the role's own name wins
+    if (prior !== undefined && !into.aliased.has(key)) continue; // the role's own name wins
     into.input[key] = prior !== undefined && isPlainObject(into.input[key]) && isPlainObject(v) ? { ...into.input[key], ...v } : v;
     into.source[key] = prior !== undefined ? `${prior} and the ${label}` : `the ${label}`;
+    into.aliased.add(key);
   }
 }
 
