@@ -15,6 +15,7 @@ export { deferred, knownAfterApply, KnownAfterApply } from './define/deferred.ts
 
 export { Secret, redact } from './commands/secret.ts';
 export { splitShellWords } from './inventory/shlex.ts';
+export { nearest } from './inventory/suggest.ts';
 export { quote, sh, raw, andThen } from './commands/quote.ts';
 export { cmd, type Command } from './commands/command.ts';
 

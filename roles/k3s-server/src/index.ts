@@ -5,9 +5,11 @@
  *   definePlaybook({ plays: [{ name: 'k3s server', hosts: 'server', become: true, roles: [k3sServer.use({ mode: 'single' })] }] });
  */
 export { k3sServer, k3sServerToken, nodeNameOf, CONFIG_DIR, NODE_TOKEN_PATH, ADMIN_KUBECONFIG } from './role.ts';
-export { serverVars, commonVars, secretVar, k3sVersionVar, airgapDirVar, DEFAULT_K3S_VERSION, type ServerVars } from './vars.ts';
+export { serverVars, commonVars, checkExtraConfig, secretVar, k3sVersionVar, airgapDirVar, DEFAULT_K3S_VERSION, type ServerVars } from './vars.ts';
 export { serverConfigYaml } from './server-config.ts';
 export { renderK3sConfig, type ConfigValue } from './config.ts';
+export { k3sConfigProblems, k3sValueFits, type K3sConfigKind, type K3sConfigProblem } from './k3s-config-check.ts';
+export { K3S_CONFIG_KEYS, K3S_CONFIG_SOURCE, type K3sFlagType } from './k3s-config-schema.ts';
 export { parseK3sVersion, compareK3sVersions, versionFromK3sOutput, downgradeRefusal, K3S_VERSION_PATTERN, type K3sVersion } from './version.ts';
 export { parseK3sToken, tokenPassword, caHashCheck, sha256Hex, type K3sToken, type CaHashResult } from './token.ts';
 export { rewriteKubeconfig, mergeKubeconfig, type KubeconfigTarget } from './kubeconfig.ts';

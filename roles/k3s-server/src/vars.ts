@@ -9,6 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Secret, z } from 'capstan';
+import { k3sConfigProblems, type K3sConfigKind } from './k3s-config-check.ts';
 import { K3S_VERSION_PATTERN } from './version.ts';
 
 export const DEFAULT_K3S_VERSION = 'v1.32.11+k3s3';
@@ -44,7 +45,8 @@ export const commonVars = {
   node_name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 name').optional().describe('node name (default: the hostname)'),
   node_labels: stringList('node_labels').describe('node-label entries, key=value'),
   node_taints: stringList('node_taints').describe('node-taint entries, key=value:Effect'),
-  extra_config: z.record(z.string(), z.unknown()).default({}).describe('config.yaml keys merged last (they win)'),
+  extra_config: z.record(z.string(), z.unknown()).default({}).describe('config.yaml keys merged last (they win); each must be a flag of the pinned K3s release, with a value of its type'),
+  unchecked_config_keys: z.array(z.string().min(1)).default([]).describe('extra_config keys passed to K3s without checking them against the pinned release\'s flags (a flag of a newer K3s)'),
   registries_yaml: z.string().optional().describe('content of /etc/rancher/k3s/registries.yaml'),
   airgap_dir: airgapDirVar,
   install_script_url: z.string().url().default('https://get.k3s.io/').describe('installer download URL when not air-gapped'),
@@ -52,6 +54,16 @@ export const commonVars = {
   ready_timeout_s: z.number().int().min(5).max(3600).default(300).describe('bound on every readiness wait, seconds'),
   allow_downgrade: z.boolean().default(false).describe('allow installing an older K3s than the one installed'),
 };
+
+/**
+ * Adds an issue at `extra_config.<key>` for each key K3s would ignore (unknown) or refuse (wrong
+ * type), so validation names the key and where the value came from.
+ */
+export function checkExtraConfig(kind: K3sConfigKind) {
+  return (v: { extra_config: Record<string, unknown>; unchecked_config_keys: string[] }, ctx: z.RefinementCtx): void => {
+    for (const p of k3sConfigProblems(kind, v.extra_config, v.unchecked_config_keys)) ctx.addIssue({ code: 'custom', path: ['extra_config', p.key], message: p.message });
+  };
+}
 
 export const serverVars = z.object({
   ...commonVars,
@@ -77,6 +89,7 @@ export const serverVars = z.object({
     .default({ dest: '~/.kube/k3s.yaml', context: 'k3s' })
     .describe('copy the admin kubeconfig to the controller (0600), server address and context renamed; false: do not'),
 }).superRefine((v, ctx) => {
+  checkExtraConfig('server')(v, ctx);
   if (v.mode === 'join' && !v.join_server_url) ctx.addIssue({ code: 'custom', path: ['join_server_url'], message: 'mode join needs join_server_url' });
   if (v.mode === 'join' && !v.token && !v.token_from_server) ctx.addIssue({ code: 'custom', path: ['token'], message: 'mode join needs the cluster token (token, or token_from_server)' });
 });
