@@ -50,6 +50,15 @@ export interface Recap {
   transport: Record<string, { roundTrips: number; connections: number; channels?: number }>;
   /** Hosts left alone because another run held their lock (absent when none). */
   locked?: Record<string, LockedHost>;
+  /** The slice this run was (`--slice K/N`); absent for an unsliced run and a merged recap. */
+  slice?: { index: number; count: number };
+}
+
+/** A sliced run's place: the K-th of N, and how many hosts the playbook selects in all slices. */
+export interface SliceInfo {
+  index: number;
+  count: number;
+  selected: number;
 }
 
 /** Another run's lock on a host: who holds it, and how long until it counts as dead. */
@@ -72,7 +81,7 @@ export function cannotPredict(r: { status: string; uncertain?: string | undefine
 }
 
 export type RunEvent =
-  | { type: 'run.start'; runId: string; playbook: string; check: boolean; diff: boolean; forks: number; hosts: string[]; time: string }
+  | { type: 'run.start'; runId: string; playbook: string; check: boolean; diff: boolean; forks: number; hosts: string[]; time: string; slice?: SliceInfo }
   | { type: 'play.start'; play: string; hosts: string[]; batch: { index: number; count: number } }
   | { type: 'step.start'; play: string; step: string; stepId: string; index: number; hosts: string[]; handler: boolean }
   | { type: 'host.step'; play: string; step: string; stepId?: string; index: number; host: string; handler: boolean; result: ReportedResult; diffs: FileDiff[]; delegatedTo?: string }

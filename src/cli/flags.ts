@@ -10,6 +10,7 @@
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { fsCause } from '../inventory/fs-errors.ts';
+import { parseSlice, type Slice } from '../engine/slice.ts';
 
 /** The last value of a flag given more than once. */
 function last(v: unknown): unknown {
@@ -130,4 +131,12 @@ export function checkSwitchValues(argv: readonly string[], switches: readonly st
       throw new ConfigError(`--${m[1]} is a switch: give it alone (--${m[1]}), or as --${m[1]}=true or --${m[1]}=false, got ${JSON.stringify(m[2])}`);
     }
   }
+}
+
+/** `--slice K/N`: the K-th of N slices (slice.ts); undefined when not given. */
+export function sliceFlag(flag: string): (v: unknown) => Slice | undefined {
+  return (v) => {
+    const s = text(flag)(v);
+    return s === undefined ? undefined : parseSlice(s);
+  };
 }

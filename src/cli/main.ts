@@ -3,6 +3,8 @@
  *
  *   capstan run PLAYBOOK -i INVENTORY [--check] [--diff] [--limit P] [--tags T] [--forks N] [-e k=v] [--json] [-v]
  *   capstan validate PLAYBOOK -i INVENTORY
+ *   capstan run PLAYBOOK -i INVENTORY --slice K/N --json > slice-K.ndjson; capstan recap merge slice-*.ndjson
+ *   capstan recipe k8s-job|github-actions PLAYBOOK -i INVENTORY --slices N
  *   capstan inventory -i INVENTORY --list | --graph | --host HOST
  *   capstan explain HOST VAR -i INVENTORY
  *   capstan facts HOST -i INVENTORY
@@ -25,7 +27,7 @@ import { ConfigError, isCapstanError } from '../errors.ts';
 import { ExitCode } from '../events.ts';
 import { createLogger } from '../log/logger.ts';
 import { maskSecretArguments } from './argv.ts';
-import { checkSwitchValues, filePath, nameList, percentage, seconds, text, texts, wholeNumber, optionalWholeNumber, word } from './flags.ts';
+import { checkSwitchValues, filePath, nameList, percentage, seconds, sliceFlag, text, texts, wholeNumber, optionalWholeNumber, word } from './flags.ts';
 import { COMMANDS, usageError } from './usage.ts';
 import type { SshCliOptions } from './connectors.ts';
 import { vaultArgs, vaultOptions } from './vault.ts';
@@ -41,12 +43,14 @@ const PROCESS_IO: CliIo = { out: (s) => void process.stdout.write(s), err: (s) =
 const inventoryOption = { alias: 'i', type: 'string', requiresArg: true, array: true, demandOption: true, coerce: texts('--inventory', 1), describe: 'inventory file or directory (YAML, INI or TS); repeatable' } as const;
 const extraVarsOption = { alias: 'e', type: 'string', requiresArg: true, array: true, default: [] as string[], coerce: texts('--extra-vars'), describe: 'key=value, @file.yml or JSON; highest precedence' } as const;
 const limitOption = { alias: 'l', type: 'string', requiresArg: true, coerce: text('--limit'), describe: 'further limit the hosts (pattern or @file)' } as const;
+const sliceOption = { type: 'string', requiresArg: true, coerce: sliceFlag('--slice'), describe: 'K/N: only the K-th of N slices of the selected hosts (merge with capstan recap merge)' } as const;
 
 function common<T>(y: Argv<T>) {
   return vaultOptions(y)
     .option('inventory', inventoryOption)
     .option('limit', limitOption)
     .option('extra-vars', extraVarsOption)
+    .option('slice', sliceOption)
     .option('tags', { alias: 't', type: 'string', requiresArg: true, array: true, default: [] as string[], coerce: nameList('--tags'), describe: 'run only the steps with these tags (comma-separated, repeatable)' })
     .option('skip-tags', { type: 'string', requiresArg: true, array: true, default: [] as string[], coerce: nameList('--skip-tags'), describe: 'skip the steps with these tags' });
 }
@@ -93,14 +97,14 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
     async (a) => {
       const { runCommand } = await import('./run.ts');
       code = await runCommand({
-        playbook: a.playbook, inventory: a.inventory, check: a.check, diff: a.diff, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'],
+        playbook: a.playbook, inventory: a.inventory, check: a.check, diff: a.diff, limit: a.limit, ...(a.slice ? { slice: a.slice } : {}), tags: a.tags, skipTags: a['skip-tags'],
         forks: a.forks, extraVars: a['extra-vars'], json: a.json, verbose: a.verbose ?? 0, ...sshArgs(a), ...vaultArgs(a),
         ...(a['command-timeout'] !== undefined ? { commandTimeoutMs: a['command-timeout'] * 1000 } : {}),
         ...(a['lock-wait'] ? { lockWaitMs: a['lock-wait'] * 1000 } : {}),
       }, out);
     })
     .command('validate <playbook>', 'check a playbook, its variables and the inventory without connecting', (y) => common(y.positional('playbook', { type: 'string', demandOption: true, coerce: word('PLAYBOOK') })),
-      async (a) => void (code = await (await import('./run.ts')).validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'], ...vaultArgs(a) }, out)))
+      async (a) => void (code = await (await import('./run.ts')).validateCommand({ playbook: a.playbook, inventory: a.inventory, limit: a.limit, ...(a.slice ? { slice: a.slice } : {}), tags: a.tags, skipTags: a['skip-tags'], extraVars: a['extra-vars'], ...vaultArgs(a) }, out)))
     .command('inventory', 'show the inventory like ansible-inventory', (y) => vaultOptions(y)
       .option('inventory', inventoryOption)
       .option('list', { type: 'boolean', describe: 'every group and host with its variables, as JSON (the default)' })
@@ -135,6 +139,26 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
       .option('group', { alias: 'g', type: 'string', requiresArg: true, array: true, default: [] as string[], coerce: texts('--group'), describe: 'NAME=COUNT, repeatable' })
       .option('privileged', { type: 'boolean', default: false, describe: 'privileged nodes, needed to run real K3s in them' }),
     async (a) => void (code = await (await import('./lab.ts')).labCommand({ action: a.action, nodes: a.nodes, groups: a.group, privileged: a.privileged }, out)))
+    .command('recap', 'recaps: merge the --json streams of a sliced run', (y) => y
+      .command('merge <files..>', 'one recap and exit code from the slices\' --json event streams, as one unsliced run', (d) => d
+        .positional('files', { type: 'string', array: true, demandOption: true, coerce: texts('FILE', 1) })
+        .option('json', { type: 'boolean', default: false, describe: 'the merged recap as one run.end event line' }),
+      async (a) => void (code = (await import('./recap.ts')).recapMergeCommand({ files: a.files, json: a.json }, out, io.err)))
+      .demandCommand(1, 'name a recap command: merge'))
+    .command('recipe <kind> <playbook>', 'render a sliced run for a scheduler: a Kubernetes Indexed Job or a GitHub Actions matrix', (y) => y
+      .positional('kind', { choices: ['k8s-job', 'github-actions'] as const, demandOption: true })
+      .positional('playbook', { type: 'string', demandOption: true, coerce: word('PLAYBOOK') })
+      .option('inventory', { ...inventoryOption, array: false, coerce: text('--inventory'), describe: 'the inventory file (k8s-job: put in the Secret; github-actions: its path in the repository)' })
+      .option('slices', { requiresArg: true, demandOption: true, coerce: wholeNumber('--slices', 1, 10_000), describe: 'how many slices run side by side' })
+      .option('name', { type: 'string', requiresArg: true, default: 'capstan-run', coerce: word('--name'), describe: 'Job and Secret name, or workflow name' })
+      .option('check', { alias: 'C', type: 'boolean', default: false, describe: 'the slices run with --check' })
+      .option('image', { type: 'string', requiresArg: true, coerce: text('--image'), describe: 'k8s-job: the image holding the project (package.json, node_modules, playbooks)' })
+      .option('workdir', { type: 'string', requiresArg: true, default: '/project', coerce: word('--workdir'), describe: 'k8s-job: the project\'s directory in the image' })
+      .option('mount-dir', { type: 'string', requiresArg: true, default: '/capstan', coerce: word('--mount-dir'), describe: 'k8s-job: where the Secret is mounted (the run\'s HOME)' }),
+    async (a) => void (code = (await import('./recipe.ts')).recipeCommand({
+      kind: a.kind, playbook: a.playbook, inventory: String(a.inventory), slices: a.slices, name: a.name, check: a.check,
+      workdir: a.workdir, mountDir: a['mount-dir'], ...(a.image ? { image: a.image } : {}),
+    }, out)))
     .command('init [dir]', 'create a project: package.json, tsconfig, a playbook, an inventory, README', (y) => y.positional('dir', { type: 'string', default: '.' }),
       async (a) => void (code = await (await import('./scaffold.ts')).initCommand({ dir: a.dir }, out)))
     .command('role', 'role packages: new, docs', (y) => y

@@ -21,6 +21,7 @@ import { loadInventoryView } from '../inventory/view.ts';
 import { connectorFactory, type SshCliOptions } from './connectors.ts';
 import { loadExtraVars, loadPlaybook } from './load.ts';
 import { cliKeyring, type VaultCliOptions } from './vault.ts';
+import type { Slice } from '../engine/slice.ts';
 
 export interface RunArgs extends SshCliOptions, VaultCliOptions {
   playbook: string;
@@ -28,6 +29,8 @@ export interface RunArgs extends SshCliOptions, VaultCliOptions {
   check: boolean;
   diff: boolean;
   limit?: string;
+  /** `--slice K/N`: only the K-th of N slices of the selected hosts. */
+  slice?: Slice;
   tags: string[];
   skipTags: string[];
   forks: number;
@@ -42,15 +45,16 @@ export interface RunArgs extends SshCliOptions, VaultCliOptions {
 /** After a second Ctrl-C, the process exits by this time even if cleanup is not done. */
 export const FORCED_EXIT_MS = 2_000;
 
-export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' | 'limit' | 'tags' | 'skipTags' | 'extraVars'> & VaultCliOptions, out: (s: string) => void): Promise<number> {
+export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' | 'limit' | 'slice' | 'tags' | 'skipTags' | 'extraVars'> & VaultCliOptions, out: (s: string) => void): Promise<number> {
   const vault = await cliKeyring(a);
   const inv = await loadInventoryView(a.inventory, { vault });
   const pb = await loadPlaybook(a.playbook);
-  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, tags: a.tags, skipTags: a.skipTags, connectorFactory: connectorFactory({}) });
+  const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, ...(a.slice ? { slice: a.slice } : {}), tags: a.tags, skipTags: a.skipTags, connectorFactory: connectorFactory({}) });
   for (const w of inv.warnings) out(`warning: ${redact(w)}\n`);
   for (const p of prepared.plays) {
     const steps = [...p.perHost.values()].reduce((n, h) => n + h.steps.length, 0);
-    out(`play "${p.definition.name}": ${p.hosts.length} hosts, ${steps} host-steps\n`);
+    const sliced = a.slice ? ` (slice ${a.slice.index}/${a.slice.count} of ${p.playHosts.length}: ${p.hosts.join(', ') || 'none'})` : '';
+    out(`play "${p.definition.name}": ${p.hosts.length} hosts${sliced}, ${steps} host-steps\n`);
   }
   out(`${relative('.', a.playbook)} is valid against ${a.inventory.join(', ')} (no host was contacted)\n`);
   return ExitCode.ok;
@@ -81,7 +85,7 @@ export async function runCommand(a: RunArgs, out: (s: string) => void): Promise<
   process.on('SIGINT', onSigint);
   try {
     const recap = await runPlaybook(pb, inv, {
-      check: a.check, diff: a.diff, forks: a.forks, limit: a.limit, tags: a.tags, skipTags: a.skipTags, extraVars,
+      check: a.check, diff: a.diff, forks: a.forks, limit: a.limit, ...(a.slice ? { slice: a.slice } : {}), tags: a.tags, skipTags: a.skipTags, extraVars,
       connectorFactory: connectorFactory(a), playbookId: relative('.', a.playbook), signal: abort.signal, stopSignal: stop.signal,
       ...(a.commandTimeoutMs ? { commandTimeoutMs: a.commandTimeoutMs } : {}),
       ...(a.lockWaitMs ? { lockWaitMs: a.lockWaitMs } : {}),

@@ -11,13 +11,15 @@ import { nearest } from '../inventory/suggest.ts';
 
 /** One line per command: what it needs and its main flags (`capstan COMMAND --help` lists all). */
 export const USAGE: Readonly<Record<string, string>> = {
-  run: 'capstan run PLAYBOOK -i INVENTORY [--check] [--diff] [--limit P] [--tags T] [--forks N] [-e k=v] [--json] [-v]',
+  run: 'capstan run PLAYBOOK -i INVENTORY [--check] [--diff] [--limit P] [--slice K/N] [--tags T] [--forks N] [-e k=v] [--json] [-v]',
   validate: 'capstan validate PLAYBOOK -i INVENTORY [--limit P] [--tags T] [-e k=v]',
   inventory: 'capstan inventory -i INVENTORY [--list | --graph | --host HOST]',
   explain: 'capstan explain HOST VARIABLE -i INVENTORY [-e k=v]',
   facts: 'capstan facts HOST -i INVENTORY [--connect-timeout S]',
   advise: 'capstan advise -i INVENTORY [--sample-seconds N] [--uptime-sla 99.9] [--prometheus URL] [--json]',
   lab: 'capstan lab up|inventory|down [--nodes N] [--group NAME=COUNT]',
+  recap: 'capstan recap merge FILE... [--json]',
+  recipe: 'capstan recipe k8s-job|github-actions PLAYBOOK -i INVENTORY --slices N [--image IMAGE] [--check]',
   init: 'capstan init [DIR]',
   role: 'capstan role new NAME [--dir DIR] | capstan role docs [DIR] [--check]',
 };

@@ -30,9 +30,9 @@ export function stepContext(state: RunState, play: PreparedPlay, host: string): 
     host,
     vars: prepared?.vars ?? {},
     check: state.options.check,
-    playHosts: play.hosts,
+    playHosts: play.playHosts,
     result: (step, h) => state.resultOf(step, h ?? host, host) as never,
-    hostVars: (h) => play.perHost.get(h)?.vars ?? state.inventory.hostVars(h, []).values,
+    hostVars: (h) => play.perHost.get(h)?.vars ?? play.otherSlices.get(h) ?? state.inventory.hostVars(h, []).values,
     get facts() {
       const l = state.host(host).session?.facts.lookup(hostFacts());
       return l && 'value' in l ? (l.value as HostFacts) : undefined;

@@ -23,6 +23,7 @@ import { roleVars } from './role-vars.ts';
 import { jinjaIdiomLiteral } from './jinja-idioms.ts';
 import { stepIds } from './step-identity.ts';
 import { checkConnections, checkTags } from './prepare-checks.ts';
+import { sliceOf, sliceProblems, type Slice } from './slice.ts';
 
 export interface PrepareOptions {
   extraVars: Record<string, unknown>;
@@ -31,6 +32,8 @@ export interface PrepareOptions {
   limit?: string;
   tags: readonly string[];
   skipTags: readonly string[];
+  /** Run only this slice of the selected hosts (slice.ts). */
+  slice?: Slice;
 }
 
 export interface PreparedStep {
@@ -59,13 +62,20 @@ export interface PreparedHost {
 export interface PreparedPlay {
   definition: PlayDefinition;
   index: number;
+  /** The hosts this run works on: the play's hosts, or those of them in the run's slice. */
   hosts: string[];
+  /** Every host the play selects, in every slice: what `playHosts` shows roles and steps. */
+  playHosts: string[];
   perHost: Map<string, PreparedHost>;
+  /** Variables of the play's hosts that run in other slices (`ctx.hostVars` of them). */
+  otherSlices: Map<string, Record<string, unknown>>;
 }
 
 export interface PreparedPlaybook {
   plays: PreparedPlay[];
   allHosts: string[];
+  /** Hosts the playbook selects that run in other slices (empty when not sliced). */
+  otherSlices: Set<string>;
 }
 
 export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOptions): PreparedPlaybook {
@@ -83,13 +93,33 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
     }
     const perHost = new Map<string, PreparedHost>();
     for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, problems, knownTags));
-    plays.push({ definition: play, index, hosts, perHost });
+    plays.push({ definition: play, index, hosts, playHosts: hosts, perHost, otherSlices: new Map() });
   });
+  const otherSlices = o.slice ? keepSlice(plays, o.slice, problems) : new Set<string>();
   checkConnections(inv, plays, problems, o.connectorFactory);
   checkTags(plays, knownTags, o, problems);
   if (problems.length) throw ConfigError.of(dedupeProblems(problems));
   const allHosts = [...new Set(plays.flatMap((p) => p.hosts))];
-  return { plays, allHosts };
+  return { plays, allHosts, otherSlices };
+}
+
+/**
+ * Narrows every play to the hosts of `slice`, once all of them were prepared against the
+ * whole play; returns the hosts left to other slices. Plays that cannot be sliced are problems.
+ */
+function keepSlice(plays: PreparedPlay[], slice: Slice, problems: ConfigProblem[]): Set<string> {
+  problems.push(...sliceProblems(plays));
+  const selected = [...new Set(plays.flatMap((p) => p.hosts))];
+  const mine = new Set(sliceOf(selected, slice));
+  for (const play of plays) {
+    play.hosts = play.playHosts.filter((h) => mine.has(h));
+    for (const h of play.playHosts) {
+      if (mine.has(h)) continue;
+      play.otherSlices.set(h, play.perHost.get(h)?.vars ?? {});
+      play.perHost.delete(h);
+    }
+  }
+  return new Set(selected.filter((h) => !mine.has(h)));
 }
 
 function prepareHost(play: PlayDefinition, playIndex: number, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[], knownTags: Set<string>): PreparedHost {

@@ -8,11 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Become, Connector, ConnectorFactory, HostConnection } from '../connectors/connector.ts';
 import type { Step, StepResult } from '../define/step.ts';
+import { stepName } from '../define/step.ts';
 import type { HostTally, LockedHost, RunEvent } from '../events.ts';
 import { redactDeep } from '../commands/secret.ts';
 import type { InventoryView } from './inventory-view.ts';
 import { HostSession, type HostLockedError } from './session.ts';
 import { declarationOf } from './step-identity.ts';
+import type { Slice } from './slice.ts';
 
 export interface EngineOptions {
   check: boolean;
@@ -37,6 +39,8 @@ export interface EngineOptions {
   lockHeartbeatMs?: number;
   lockWaitMs?: number;
   noLock?: boolean;
+  /** Run only this slice of the selected hosts (`--slice K/N`, slice.ts). */
+  slice?: Slice;
 }
 
 export interface HostState {
@@ -62,6 +66,8 @@ export class RunState {
   /** Hosts another run held locked, for the recap. */
   readonly locked = new Map<string, LockedHost>();
   private readonly connections = new Map<string, HostConnection>();
+  /** Hosts the playbook selects that run in other slices: their results are not known here. */
+  otherSlices: ReadonlySet<string> = new Set();
 
   constructor(
     readonly inventory: InventoryView,
@@ -109,6 +115,10 @@ export class RunState {
    * step, built for each host), else the last step that ran on `host` from the same declaration.
    */
   resultOf(step: Step, host: string, asking: string): StepResult | undefined {
+    if (this.otherSlices.has(host)) {
+      const slice = this.options.slice ? ` ${this.options.slice.index}/${this.options.slice.count}` : '';
+      throw new Error(`${asking} reads the result of step "${stepName(step)}" on ${host}, which runs in another slice than this one${slice}: run this playbook unsliced, or without steps that read other hosts' results`);
+    }
     const target = this.host(host);
     const id = target.ids.get(step) ?? this.host(asking).ids.get(step) ?? target.declared.get(declarationOf(step));
     return id === undefined ? undefined : target.results.get(id);

@@ -22,18 +22,20 @@ import { runPlay } from './scheduler.ts';
 export type { EngineOptions } from './run-state.ts';
 
 /** Validates a playbook against an inventory without connecting; throws ConfigError. */
-export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<EngineOptions, 'extraVars' | 'limit' | 'tags' | 'skipTags'> & Partial<Pick<EngineOptions, 'connectorFactory'>>): PreparedPlaybook {
+export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<EngineOptions, 'extraVars' | 'limit' | 'tags' | 'skipTags'> & Partial<Pick<EngineOptions, 'connectorFactory' | 'slice'>>): PreparedPlaybook {
   return preparePlaybook(pb, inv, o);
 }
 
 export async function runPlaybook(pb: Playbook, inv: InventoryView, options: EngineOptions, listener: EventListener): Promise<Recap> {
   const prepared = preparePlaybook(pb, inv, options);
   const state = new RunState(inv, options, listener, new Set(prepared.allHosts));
+  state.otherSlices = prepared.otherSlices;
   const started = Date.now();
   for (const w of inv.warnings) state.emit({ type: 'warning', message: w });
   state.emit({
     type: 'run.start', runId: state.runId, playbook: pb.name ?? options.playbookId, check: options.check, diff: options.diff,
     forks: options.forks, hosts: prepared.allHosts, time: new Date(started).toISOString(),
+    ...(options.slice ? { slice: { ...options.slice, selected: prepared.allHosts.length + prepared.otherSlices.size } } : {}),
   });
   const queue = new PQueue({ concurrency: Math.max(1, options.forks) });
   const stop = () => void state.interruptAll();
@@ -61,6 +63,7 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
     hosts, check: options.check, durationMs: Date.now() - started, interrupted: state.aborted,
     exitCode: exitCodeFor(Object.values(hosts), state.aborted, state.locked.size > 0), transport,
     ...(state.locked.size ? { locked: Object.fromEntries(state.locked) } : {}),
+    ...(options.slice ? { slice: options.slice } : {}),
   };
   state.emit({ type: 'run.end', recap });
   return recap;

@@ -79,6 +79,9 @@ const commonRows = (cmd: string, base: (...x: string[]) => string[]): Row[] => [
   { covers: '* --log-file', argv: base('--log-file', '/dev/null/capstan.log'), code: 5, message: 'a part of the path is not a directory (ENOTDIR)' },
   { covers: '* --log-file', argv: base('--log-file', join(dir, 'no-such-dir', 'capstan.log')), code: 5, message: 'cannot write there: its directory does not exist' },
   { covers: `${cmd} --unknown`, argv: base('--limt', 'x'), code: 5, message: 'unknown option --limt (did you mean --limit?)' },
+  { covers: `${cmd} --slice`, argv: base('--slice', '5/4'), code: 5, message: '--slice takes K/N, the K-th of N slices (1 <= K <= N <= 10000), such as 2/4, got "5/4"' },
+  { covers: `${cmd} --slice`, argv: base('--slice', 'half'), code: 5, message: 'got "half"' },
+  { covers: `${cmd} --slice`, argv: base('--slice'), code: 5, message: '--slice needs a value' },
 ];
 
 const ROWS: Row[] = [
@@ -146,6 +149,24 @@ const ROWS: Row[] = [
   { covers: 'role new --dir', argv: ['role', 'new', 'x', '--dir'], code: 5, message: '--dir needs a value' },
   { covers: 'role docs <dir>', argv: ['role', 'docs', join(dir, 'nope')], code: 5, message: 'is not a role package' },
   { covers: 'role docs --check', argv: ['role', 'docs', '--check=maybe'], code: 5, message: '--check is a switch' },
+  { covers: 'recap <command>', argv: ['recap'], code: 5, message: 'name a recap command: merge' },
+  { covers: 'recap merge <files>', argv: ['recap', 'merge'], code: 5, message: 'missing argument' },
+  { covers: 'recap merge <files>', argv: ['recap', 'merge', join(dir, 'no-such.ndjson')], code: 5, message: `cannot read ${dir}/no-such.ndjson: ` },
+  { covers: 'recap merge <files>', argv: ['recap', 'merge', inv], code: 5, message: 'no run.start event: not the --json output of capstan run' },
+  { covers: 'recap merge --json', argv: ['recap', 'merge', inv, '--json=1'], code: 5, message: '--json is a switch' },
+  { covers: 'recipe <kind>', argv: ['recipe', 'helm', pb, '-i', inv, '--slices', '2'], code: 5, message: 'Given: "helm", Choices: "k8s-job", "github-actions"' },
+  { covers: 'recipe <playbook>', argv: ['recipe', 'github-actions', join(dir, 'nope.ts'), '-i', inv, '--slices', '2'], code: 5, message: 'playbook cannot read' },
+  { covers: 'recipe <playbook>', argv: ['recipe', 'github-actions'], code: 5, message: 'capstan recipe: missing arguments' },
+  { covers: 'recipe --inventory', argv: ['recipe', 'github-actions', pb, '--slices', '2'], code: 5, message: 'missing --inventory' },
+  { covers: 'recipe --inventory', argv: ['recipe', 'github-actions', pb, '-i', dir, '--slices', '2'], code: 5, message: 'is not a file' },
+  { covers: 'recipe --slices', argv: ['recipe', 'github-actions', pb, '-i', inv, '--slices', '0'], code: 5, message: '--slices takes a whole number from 1 to 10000, got 0' },
+  { covers: 'recipe --slices', argv: ['recipe', 'github-actions', pb, '-i', inv], code: 5, message: 'missing --slices' },
+  { covers: 'recipe --name', argv: ['recipe', 'github-actions', pb, '-i', inv, '--slices', '2', '--name', ''], code: 5, message: '--name needs a value' },
+  { covers: 'recipe --check', argv: ['recipe', 'github-actions', pb, '-i', inv, '--slices', '2', '--check=maybe'], code: 5, message: '--check is a switch' },
+  { covers: 'recipe --image', argv: ['recipe', 'k8s-job', pb, '-i', inv, '--slices', '2'], code: 5, message: '--image is needed for k8s-job' },
+  { covers: 'recipe --image', argv: ['recipe', 'k8s-job', pb, '-i', inv, '--slices', '2', '--image'], code: 5, message: '--image needs a value' },
+  { covers: 'recipe --workdir', argv: ['recipe', 'k8s-job', pb, '-i', inv, '--slices', '2', '--image', 'x', '--workdir', ''], code: 5, message: '--workdir needs a value' },
+  { covers: 'recipe --mount-dir', argv: ['recipe', 'k8s-job', pb, '-i', inv, '--slices', '2', '--image', 'x', '--mount-dir', ''], code: 5, message: '--mount-dir needs a value' },
   { covers: 'lab --privileged', argv: ['lab', 'up', '--privileged=please'], code: 5, message: '--privileged is a switch' },
 ];
 
