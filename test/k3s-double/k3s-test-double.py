@@ -13,7 +13,28 @@ import base64, hashlib, http.server, json, os, re, secrets, socket, ssl, subproc
 
 VERSION = "@@K3S_TEST_DOUBLE_VERSION@@"
 CONFIG = "/etc/rancher/k3s/config.yaml"
-DATA = "/var/lib/rancher/k3s"
+
+
+def configured_data_dir():
+    """As K3s: --data-dir / -d of server, agent and etcd-snapshot, else data-dir in config.yaml, else the default."""
+    argv = sys.argv[1:]
+    if argv[:1] in (["server"], ["agent"], ["etcd-snapshot"]):
+        for i, a in enumerate(argv):
+            if a in ("--data-dir", "-d") and i + 1 < len(argv):
+                return argv[i + 1]
+            if a.startswith("--data-dir="):
+                return a.split("=", 1)[1]
+    try:
+        for line in open(CONFIG, encoding="utf-8"):
+            m = re.match(r"^data-dir:\s*(.+?)\s*$", line)
+            if m:
+                return m.group(1).strip("\"'")
+    except OSError:
+        pass
+    return "/var/lib/rancher/k3s"
+
+
+DATA = configured_data_dir()
 SERVER = DATA + "/server"
 TLS = SERVER + "/tls"
 NODES = SERVER + "/test-double-nodes.json"
@@ -313,23 +334,39 @@ def agent(_args):
 
 
 # ---------------------------------------------------------------- kubectl
+def kubeconfig_path():
+    """As K3s's kubectl: $KUBECONFIG when set, else the admin kubeconfig, which only root (or write-kubeconfig-mode) can read."""
+    path = os.environ.get("KUBECONFIG", "").split(":")[0]
+    if path:
+        return os.path.expanduser(path)
+    if not os.path.exists(KUBECONFIG):
+        sys.exit("error: %s: no such file (is this a K3s server?)" % KUBECONFIG)
+    if not os.access(KUBECONFIG, os.R_OK):
+        sys.stderr.write("WARN[0000] Unable to read %s, please start server with --write-kubeconfig-mode or --write-kubeconfig-group to modify kube config permissions\n" % KUBECONFIG)
+        sys.exit('error: error loading config file "%s": open %s: permission denied' % (KUBECONFIG, KUBECONFIG))
+    return KUBECONFIG
+
+
 def api(path, body=None):
-    cfg = read_config()
-    port = int(cfg.get("https-listen-port", 6443))
+    kc = kubeconfig_path()
     try:
-        admin = open(ADMIN_TOKEN).read().strip()
-    except OSError:
-        sys.exit("error: /etc/rancher/k3s/k3s.yaml: no such file (is this a K3s server?)")
+        text = open(kc, encoding="utf-8").read()
+    except OSError as e:
+        sys.exit('error: error loading config file "%s": %s' % (kc, e.strerror))
+    server, token = re.search(r"^\s*server:\s*(\S+)", text, re.M), re.search(r"^\s*token:\s*(\S+)", text, re.M)
+    if not server or not token:
+        sys.exit("error: %s has no cluster server or user token (the test double's kubeconfigs carry both)" % kc)
+    base = server.group(1).rstrip("/")
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request("https://127.0.0.1:%d%s" % (port, path), data=data, method="POST" if data else "GET",
-                                 headers={"Authorization": "Bearer " + admin, "Content-Type": "application/json"})
+    req = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
+                                 headers={"Authorization": "Bearer " + token.group(1), "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, context=insecure(), timeout=5) as r:
             return 200, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
     except OSError:
-        sys.stderr.write("The connection to the server 127.0.0.1:%d was refused - did you specify the right host or port?\n" % port)
+        sys.stderr.write("The connection to the server %s was refused - did you specify the right host or port?\n" % base.split("://", 1)[-1])
         sys.exit(1)
 
 
@@ -447,6 +484,7 @@ import sqlite3
 DB = SERVER + "/db"
 ETCD_DIR = DB + "/etcd"
 ETCD_OBJECTS = ETCD_DIR + "/member/test-double-objects.json"
+MEMBERS = ETCD_DIR + "/member/test-double-members.json"
 STATE_DB = DB + "/state.db"
 SNAPSHOTS = DB + "/snapshots"
 FAIL_MIGRATION = DATA + "/test-double-fail-migration"
@@ -548,6 +586,7 @@ def cluster_reset(args):
         nodes = load_nodes()
         me = node_name(read_config())
         save_nodes({k: v for k, v in nodes.items() if k == me})
+        write_private(MEMBERS, json.dumps([{"name": me, "joined": time.time()}], indent=1))
     log("info", "Managed etcd cluster membership has been reset, restart without --cluster-reset flag now. Backup and delete ${datadir}/server/db on each peer etcd server and rejoin the nodes")
     sys.exit(0)
 
@@ -598,11 +637,24 @@ def etcd_before_server(cfg, args):
         if os.path.exists(DB + "/reset-flag"):
             os.remove(DB + "/reset-flag")
         set_etcd_labels(name, True)
+        add_member(name)
     else:
         if not os.path.exists(STATE_DB):
             os.makedirs(DB, exist_ok=True)
             sqlite_write(default_objects(name))
         set_etcd_labels(name, False)
+
+
+def add_member(name):
+    """The etcd member list in the order the members joined (the first server first), kept by the first server."""
+    with LOCK:
+        try:
+            members = json.load(open(MEMBERS))
+        except (OSError, ValueError):
+            members = []
+        if name not in [m["name"] for m in members]:
+            members.append({"name": name, "joined": time.time()})
+            write_private(MEMBERS, json.dumps(members, indent=1))
 
 
 def member_heartbeat(cfg, name):
@@ -648,6 +700,7 @@ def etcd_route(handler, state, method):
             nodes[body["name"]] = {"version": body.get("version", ""), "labels": labels, "taints": old.get("taints", []), "server": True, "lastSeen": time.time()}
             save_nodes(nodes)
         if not body.get("heartbeat"):
+            add_member(body["name"])
             log("info", "Adding member %s to etcd cluster" % body["name"])
         crt, key = ensure_ca()
         return handler.reply(200, json.dumps({"ca": open(crt).read(), "ca_key": open(key).read(), "admin": state["admin"]}), "application/json") or True

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { k3sAgent } from '@capstan/k3s-agent';
 import { k3sArgsToConfig, k3sServer } from '@capstan/k3s-server';
 import type { Secret} from '../../src/index.ts';
-import { ConfigError, validatePlaybook } from '../../src/index.ts';
+import { ConfigError, definePlaybook, validatePlaybook } from '../../src/index.ts';
 import { roleVars } from '../../src/engine/role-vars.ts';
 import { jinjaIdiomLiteral } from '../../src/engine/jinja-idioms.ts';
 import { loadInventoryView } from '../../src/inventory/view.ts';
@@ -106,6 +106,24 @@ describe('a k3s-ansible inventory with group_vars/', () => {
     assert.equal(agent.vars.server_url, 'https://10.20.0.11:6443');
   });
 
+  it('reads k3s_server_location, user_kubectl and cluster_context into the data directory, kubectl for the user and the context name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'capstan-k3s-ansible-'));
+    await cp(fx('group-vars'), dir, { recursive: true });
+    const { readFile } = await import('node:fs/promises');
+    const all = (await readFile(join(dir, 'group_vars', 'k3s_cluster.yml'), 'utf8')).replace('k3s_server_location: /var/lib/rancher/k3s', 'k3s_server_location: /data/k3s').replace('user_kubectl: false', 'user_kubectl: true');
+    await writeFile(join(dir, 'group_vars', 'k3s_cluster.yml'), all);
+    const inv = await loadInventoryView([join(dir, 'hosts.yml')]);
+    validatePlaybook(stage3, inv, opts);
+    const server = roleVars(k3sServer.use({ mode: 'auto' }), inv.hostVars('k3s-1', []), {}, 'k3s-1');
+    assert.ok(server.ok, JSON.stringify(!server.ok && server.problems));
+    assert.equal(server.vars.k3s_data_dir, '/data/k3s');
+    assert.equal(server.vars.user_kubectl, true);
+    assert.equal((server.vars.fetch_kubeconfig as { context: string }).context, 'prod-k3s');
+    const agent = roleVars(k3sAgent.use(), inv.hostVars('k3s-2', []), {}, 'k3s-2');
+    assert.ok(agent.ok);
+    assert.equal(agent.vars.k3s_data_dir, '/data/k3s');
+  });
+
   it("Capstan's own variable name wins over the k3s-ansible one", async () => {
     const inv = await loadInventoryView([fx('group-vars/hosts.yml')]);
     const r = roleVars(k3sServer.use({ mode: 'single', extra_config: { 'node-name': 'mine' } }), inv.hostVars('k3s-1', []), {}, 'k3s-1');
@@ -115,8 +133,7 @@ describe('a k3s-ansible inventory with group_vars/', () => {
 
   const refusals: [string, string, RegExp][] = [
     ['server.yml', 'use_external_database: true\n', /cannot honour the k3s-ansible variable "use_external_database" \(.*group_vars\/server\.yml:\d+:\d+\)[^]*→ Capstan's stages use SQLite/],
-    ['agent.yml', 'k3s_server_location: /data/k3s\n', /cannot honour the k3s-ansible variable "k3s_server_location"[^]*→ .*remove k3s_server_location/],
-    ['server.yml', 'user_kubectl: true\n', /cannot honour the k3s-ansible variable "user_kubectl"[^]*set user_kubectl: false/],
+    ['server.yml', 'user_kubectl: "yes"\n', /the k3s-ansible variable "user_kubectl" \(.*\) cannot be read: must be true or false/],
     ['k3s_cluster.yml', "extra_service_envs: ['HTTP_PROXY=http://proxy:3128']\n", /cannot honour the k3s-ansible variable "extra_service_envs"/],
     ['server.yml', 'server_group: k3s_servers\n', /cannot honour the k3s-ansible variable "server_group"[^]*rename your group to server/],
     ['server.yml', 'extra_server_args: "traefik"\n', /the k3s-ansible variable "extra_server_args" \(.*\) cannot be read: "traefik" is not a --flag/],
@@ -134,21 +151,64 @@ describe('a k3s-ansible inventory with group_vars/', () => {
   }
 });
 
-describe('an inventory with several servers in stage 1 or 3', () => {
-  it('is refused instead of installing separate one-server clusters, saying how to reach HA', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'capstan-k3s-ansible-'));
-    await cp(fx('group-vars'), dir, { recursive: true });
-    const { readFile } = await import('node:fs/promises');
-    const hosts = (await readFile(join(dir, 'hosts.yml'), 'utf8')).replace(
-      '          ansible_host: 10.20.0.11\n',
-      '          ansible_host: 10.20.0.11\n        k3s-4:\n          ansible_host: 10.20.0.14\n        k3s-5:\n          ansible_host: 10.20.0.15\n',
-    );
-    await writeFile(join(dir, 'hosts.yml'), hosts);
-    const inv = await loadInventoryView([join(dir, 'hosts.yml')]);
+/** The group_vars inventory with `count` hosts in group server (k3s-1, k3s-4, k3s-5, ...). */
+async function serversInventory(count: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'capstan-k3s-ansible-'));
+  await cp(fx('group-vars'), dir, { recursive: true });
+  const { readFile } = await import('node:fs/promises');
+  const extra = Array.from({ length: count - 1 }, (_, i) => `        k3s-${i + 4}:\n          ansible_host: 10.20.0.${i + 14}\n`).join('');
+  const hosts = (await readFile(join(dir, 'hosts.yml'), 'utf8')).replace('          ansible_host: 10.20.0.11\n', `          ansible_host: 10.20.0.11\n${extra}`);
+  await writeFile(join(dir, 'hosts.yml'), hosts);
+  return loadInventoryView([join(dir, 'hosts.yml')]);
+}
+
+const stepNames = (p: ReturnType<typeof validatePlaybook>, host: string) =>
+  p.plays.find((play) => play.definition.name === 'k3s server')?.perHost.get(host)?.steps.map((s) => s.step.options.name ?? '') ?? [];
+
+const configOf = (p: ReturnType<typeof validatePlaybook>, host: string) => {
+  const step = p.plays.find((play) => play.definition.name === 'k3s server')?.perHost.get(host)?.steps.find((s) => s.step.options.name === 'K3s config.yaml')?.step;
+  return step?.kind === 'module' ? (step.args as { content: Secret }).content.reveal() : '';
+};
+
+describe('several servers in stage 1 or 3: one cluster on embedded etcd, never separate clusters', () => {
+  it('three servers: the first starts the cluster (cluster-init), the others join it and are waited for as etcd members, one at a time', async () => {
+    const inv = await serversInventory(3);
     for (const pb of [stage1, stage3]) {
-      const e = validationError(() => validatePlaybook(pb, inv, opts));
-      assert.match(e.message, /role k3s-server: mode single on 3 hosts \(k3s-1, k3s-4, k3s-5\) would make 3 separate one-server clusters\n {2}→ install one server first \(--limit k3s-1\), then run playbooks\/stage4-ha\.ts/);
+      const p = validatePlaybook(pb, inv, opts);
+      assert.equal(p.plays.find((play) => play.definition.name === 'k3s server')?.definition.serial, 1);
+      assert.match(configOf(p, 'k3s-1'), /^cluster-init: true$/m);
+      assert.doesNotMatch(configOf(p, 'k3s-1'), /^server:/m);
+      for (const h of ['k3s-4', 'k3s-5']) {
+        assert.match(configOf(p, h), /^server: https:\/\/10\.20\.0\.11:6443$/m);
+        assert.doesNotMatch(configOf(p, h), /cluster-init/);
+        assert.ok(stepNames(p, h).includes('etcd member and Ready on k3s-1'), h);
+        assert.equal(stepNames(p, h)[0], 'refuse a SQLite datastore in a 3-server cluster');
+      }
+      assert.equal(stepNames(p, 'k3s-1')[0], 'refuse a SQLite datastore in a 3-server cluster');
+      assert.ok(!stepNames(p, 'k3s-1').some((n) => n.startsWith('etcd member')));
     }
-    assert.deepEqual(validatePlaybook(stage3, inv, { ...opts, limit: 'k3s-1:agent' }).allHosts.sort(), ['k3s-1', 'k3s-2', 'k3s-3']);
+  });
+
+  it('the first server stays the one that starts the cluster under --limit (the group decides, not the selection)', async () => {
+    const p = validatePlaybook(stage3, await serversInventory(3), { ...opts, limit: 'k3s-1:agent' });
+    assert.deepEqual([...p.allHosts].sort(), ['k3s-1', 'k3s-2', 'k3s-3']);
+    assert.match(configOf(p, 'k3s-1'), /^cluster-init: true$/m);
+  });
+
+  for (const count of [2, 4]) {
+    it(`${count} servers are refused, naming the group and the count (etcd needs an odd number)`, async () => {
+      const inv = await serversInventory(count);
+      for (const pb of [stage1, stage3]) {
+        const e = validationError(() => validatePlaybook(pb, inv, opts));
+        assert.match(e.message, new RegExp(`role k3s-server: group "server" has ${count} servers \\(k3s-1, k3s-4[^)]*\\); embedded etcd needs an odd number of servers \\(1, 3, 5, \\.\\.\\.\\)`));
+      }
+    });
+  }
+
+  it('mode single on several hosts of one play is still refused instead of installing separate one-server clusters', async () => {
+    const single = definePlaybook({ name: 'single', plays: [{ name: 'k3s server', hosts: 'server', become: true, roles: [k3sServer.use({ mode: 'single' })] }] });
+    const inv = await serversInventory(3);
+    const e = validationError(() => validatePlaybook(single, inv, opts));
+    assert.match(e.message, /role k3s-server: mode single on 3 hosts \(k3s-1, k3s-4, k3s-5\) would make 3 separate one-server clusters\n {2}→ use mode auto/);
   });
 });

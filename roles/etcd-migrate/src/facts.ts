@@ -1,21 +1,22 @@
 /**
  * What etcd-migrate reads from a server: one read-only command each, with a pure parser.
  *
- *   etcdHostState({ backupDir: '/var/lib/rancher/k3s-premigration' })
+ *   etcdHostState({ backupDir: '/var/lib/rancher/k3s-premigration', dataDir: '/var/lib/rancher/k3s' })
  *   // { datastore: 'sqlite', etcdDir: false, stateDb: true, version: 'v1.32.11+k3s3', freeBytes, dbBytes, active: true, ... }
  *   etcdPeerPorts(['10.0.0.2', '10.0.0.3'])   // { '10.0.0.2:2379': 'refused', ... }  (refused = reachable, nothing listening yet)
  *   clusterInventory()                        // ObjectInventory | null when the API server does not answer
- *   clusterNodes()                            // [{ name, ready, etcd, controlPlane, version }] | null
  *   etcdSnapshots(dir)                        // file names in the snapshot directory
  */
-import { K3S_BIN, versionFromK3sOutput } from '@capstan/k3s-server';
+import { dirname } from 'node:path';
+import { DEFAULT_DATA_DIR, K3S_BIN, k3sPaths, versionFromK3sOutput } from '@capstan/k3s-server';
 import { defineFact, sh } from 'capstan';
 import type { Datastore, PortReach } from './gates.ts';
 import { INVENTORY_PIPELINE, parseInventory, type ObjectInventory } from './inventory.ts';
 
-export const SERVER_DIR = '/var/lib/rancher/k3s/server';
-export const DB_DIR = `${SERVER_DIR}/db`;
-export const SNAPSHOT_DIR = `${DB_DIR}/snapshots`;
+/** Paths under K3s's default data directory; the modules take the data directory (k3s_data_dir) as an argument. */
+export const SERVER_DIR = k3sPaths().server;
+export const DB_DIR = k3sPaths().db;
+export const SNAPSHOT_DIR = k3sPaths().snapshots;
 export const CONFIG_FILE = '/etc/rancher/k3s/config.yaml';
 
 export interface EtcdHostState {
@@ -33,9 +34,9 @@ export interface EtcdHostState {
   hostname: string;
 }
 
-export const etcdHostState = defineFact<{ backupDir: string }, EtcdHostState>({
+export const etcdHostState = defineFact<{ backupDir: string; dataDir?: string }, EtcdHostState>({
   name: 'etcd.host',
-  command: ({ backupDir }) => sh`b=${K3S_BIN}; d=${DB_DIR}; c=${CONFIG_FILE}; bk=${backupDir}; ` + [
+  command: ({ backupDir, dataDir = DEFAULT_DATA_DIR }) => sh`b=${K3S_BIN}; d=${k3sPaths(dataDir).db}; c=${CONFIG_FILE}; bk=${backupDir}; p=${dirname(dataDir)}; ` + [
     'if [ -x "$b" ]; then echo "version=$("$b" --version 2>/dev/null | head -n 1)"; else echo version=; fi',
     'if [ -d "$d/etcd" ]; then echo etcd=yes; else echo etcd=no; fi',
     'if [ -f "$d/state.db" ]; then echo statedb=yes; else echo statedb=no; fi',
@@ -43,7 +44,7 @@ export const etcdHostState = defineFact<{ backupDir: string }, EtcdHostState>({
     'if cat "$c" /etc/rancher/k3s/config.yaml.d/*.yaml 2>/dev/null | grep -Eq "^datastore-endpoint:"; then echo endpoint=yes; else echo endpoint=no; fi',
     'echo "active=$(systemctl is-active k3s 2>/dev/null)"',
     'echo "dbbytes=$(du -sb "$d" 2>/dev/null | cut -f1)"',
-    'p=/var/lib/rancher; while [ ! -d "$p" ]; do p=$(dirname "$p"); done; echo "free=$(df -P -B1 "$p" | awk \'NR==2 {print $4}\')"',
+    'while [ ! -d "$p" ]; do p=$(dirname "$p"); done; echo "free=$(df -P -B1 "$p" | awk \'NR==2 {print $4}\')"',
     'if [ -f "$bk/SHA256SUMS" ]; then echo backup=yes; else echo backup=no; fi',
     'echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"',
   ].join('; '),
@@ -92,40 +93,6 @@ export const clusterInventory = defineFact<void, ObjectInventory | null>({
   command: () => `if ! ${K3S_BIN} kubectl get --raw=/readyz >/dev/null 2>&1; then echo unavailable; exit 0; fi\n${INVENTORY_PIPELINE}`,
   parse: (out, rc) => (out.trim() === 'unavailable' || rc !== 0 ? null : parseInventory(out)),
 });
-
-export interface ClusterNode {
-  name: string;
-  ready: boolean;
-  etcd: boolean;
-  controlPlane: boolean;
-  version: string;
-}
-
-export const clusterNodes = defineFact<void, ClusterNode[] | null>({
-  name: 'etcd.nodes',
-  command: () => `${K3S_BIN} kubectl get nodes -o json 2>/dev/null || echo unavailable`,
-  parse: parseNodes,
-});
-
-interface NodeJson {
-  metadata?: { name?: string; labels?: Record<string, string> };
-  status?: { conditions?: { type?: string; status?: string }[]; nodeInfo?: { kubeletVersion?: string } };
-}
-
-export function parseNodes(out: string): ClusterNode[] | null {
-  if (out.trim() === 'unavailable' || !out.trim().startsWith('{')) return null;
-  const items = (JSON.parse(out) as { items?: NodeJson[] }).items ?? [];
-  return items.map((n) => {
-    const labels = n.metadata?.labels ?? {};
-    return {
-      name: n.metadata?.name ?? '',
-      ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-      etcd: labels['node-role.kubernetes.io/etcd'] === 'true',
-      controlPlane: labels['node-role.kubernetes.io/control-plane'] === 'true',
-      version: n.status?.nodeInfo?.kubeletVersion ?? '',
-    };
-  });
-}
 
 export const etcdSnapshots = defineFact<string, string[]>({
   name: 'etcd.snapshots',

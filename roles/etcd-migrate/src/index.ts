@@ -18,7 +18,8 @@ export { parseInventory, inventoryDifference, describeInventory, INVENTORY_PIPEL
 export { decideOutcome, outcomeProblems, type Outcome, type OutcomeInput, type HostDatastore } from './rollback.ts';
 export { etcdConfigKeys, clusterOf, clusterServerVars, type Cluster } from './cluster.ts';
 export { renderCopyScript, renderCopyService, renderCopyTimer, snapshotCopySteps, splitTarget, COPY_SCRIPT, COPY_UNIT, type SnapshotCopy } from './snapshot-copy.ts';
-export { etcdHostState, etcdPeerPorts, clusterInventory, clusterNodes, etcdSnapshots, parseHostState, parsePeerPorts, parseNodes, SNAPSHOT_DIR, DB_DIR, SERVER_DIR, type EtcdHostState, type ClusterNode } from './facts.ts';
+export { etcdHostState, etcdPeerPorts, clusterInventory, etcdSnapshots, parseHostState, parsePeerPorts, SNAPSHOT_DIR, DB_DIR, SERVER_DIR, type EtcdHostState } from './facts.ts';
+export { clusterNodes, parseNodes, etcdMemberWait, memberWaitScript, type ClusterNode } from '@capstan/k3s-server';
 export { etcdProbe, type ProbeData } from './modules/probe.ts';
 export { etcdGates } from './modules/gates.ts';
 export { etcdInventory } from './modules/inventory.ts';
@@ -26,7 +27,6 @@ export { etcdBackup, backupScript, BACKUP_ARCHIVE } from './modules/backup.ts';
 export { etcdConvert, convertScript } from './modules/convert.ts';
 export { etcdOutcome, rollbackScript } from './modules/outcome.ts';
 export { etcdSnapshotSave } from './modules/snapshot.ts';
-export { etcdMemberWait, memberWaitScript } from './modules/member.ts';
 export { etcdJoinGuard } from './modules/join-guard.ts';
 export { etcdClusterReset, etcdMoveDbAside, RESET_DONE } from './modules/restore.ts';
 export { kubeconfigViaLb } from './kubeconfig.ts';

@@ -12,12 +12,10 @@
  *
  * Takes the same variables as etcd-migrate (put them in the inventory once).
  */
-import { k3sServer, nodeNameOf, serverVars } from '@capstan/k3s-server';
+import { etcdMemberWait, k3sPaths, k3sServer, nodeNameOf, serverVars } from '@capstan/k3s-server';
 import { deferred, defineRole, knownAfterApply, type Step, type StepContext } from 'capstan';
 import { clusterOf, clusterServerVars } from './cluster.ts';
-import { SNAPSHOT_DIR } from './facts.ts';
 import { etcdJoinGuard } from './modules/join-guard.ts';
-import { etcdMemberWait } from './modules/member.ts';
 import { etcdSnapshotSave } from './modules/snapshot.ts';
 import { snapshotCopySteps } from './snapshot-copy.ts';
 import { convertStep } from './role.ts';
@@ -31,7 +29,8 @@ export const etcdJoin = defineRole({
     const c = clusterOf(v, ctx);
     const sv = clusterServerVars(v, c, ctx.host);
     const server = k3sServer.definition.steps(sv, ctx);
-    const copies = v.snapshot_copy === false ? [] : snapshotCopySteps(v.snapshot_copy, v.etcd_snapshot.dir ?? SNAPSHOT_DIR);
+    const snapshots = v.etcd_snapshot.dir ?? k3sPaths(v.k3s_data_dir).snapshots;
+    const copies = v.snapshot_copy === false ? [] : snapshotCopySteps(v.snapshot_copy, snapshots, v.k3s_data_dir);
     if (ctx.host === c.first) return [...server, ...copies];
     const index = c.servers.indexOf(ctx.host);
     const convert = convertStep(v, c);
@@ -41,13 +40,13 @@ export const etcdJoin = defineRole({
     }, 'node name');
     return [
       etcdJoinGuard({
-        first: c.first, backupDir: v.backup_dir,
+        first: c.first, backupDir: v.backup_dir, dataDir: v.k3s_data_dir,
         firstConverts: deferred((x: StepContext) => x.check && x.result(convert, c.first)?.changed ? knownAfterApply(`whether ${c.first} runs etcd (it converts in this run)`) : false, 'first server converts'),
       }, { name: `${c.first} runs embedded etcd`, delegateTo: c.first }),
       ...server,
       etcdMemberWait({ node, expected: index + 1, timeoutS: v.join_timeout_s }, { name: `etcd member and Ready on ${c.first}`, delegateTo: c.first }),
       ...(index === c.servers.length - 1
-        ? [etcdSnapshotSave({ name: 'post-ha', dir: v.etcd_snapshot.dir ?? SNAPSHOT_DIR }, { name: `snapshot post-ha on ${c.first} once every server joined`, delegateTo: c.first })]
+        ? [etcdSnapshotSave({ name: 'post-ha', dir: snapshots }, { name: `snapshot post-ha on ${c.first} once every server joined`, delegateTo: c.first })]
         : []),
       ...copies,
     ];

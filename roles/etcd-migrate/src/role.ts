@@ -19,10 +19,9 @@
  * On a converted cluster every step is a no-op.
  */
 import { join } from 'node:path';
-import { serverConfigYaml } from '@capstan/k3s-server';
+import { k3sPaths, serverConfigYaml } from '@capstan/k3s-server';
 import { defineRole, deferred, fetch, Secret, type Step, type StepContext } from 'capstan';
 import { clusterOf, clusterServerVars, type Cluster } from './cluster.ts';
-import { SNAPSHOT_DIR } from './facts.ts';
 import { BACKUP_ARCHIVE, etcdBackup } from './modules/backup.ts';
 import { etcdConvert } from './modules/convert.ts';
 import { etcdGates } from './modules/gates.ts';
@@ -41,7 +40,7 @@ import { etcdMigrateVars, type EtcdMigrateVars } from './vars.ts';
 export function convertStep(v: EtcdMigrateVars, c: Cluster): Step<undefined> {
   const sv = clusterServerVars(v, c, c.first);
   const config = serverConfigYaml(sv, sv.api_endpoint ?? c.address(c.first));
-  return etcdConvert({ config: new Secret(config, 'k3s config.yaml'), backupDir: v.backup_dir, timeoutS: v.convert_timeout_s },
+  return etcdConvert({ config: new Secret(config, 'k3s config.yaml'), backupDir: v.backup_dir, timeoutS: v.convert_timeout_s, dataDir: v.k3s_data_dir },
     { name: 'convert to embedded etcd (cluster-init)', ignoreErrors: true });
 }
 
@@ -54,7 +53,7 @@ export const etcdMigrate = defineRole({
     const peers = (h: string) => c.servers.filter((s) => s !== h).map(c.address);
     const probe = etcdProbe({
       host: deferred((x: StepContext) => x.host, 'host'),
-      backupDir: v.backup_dir,
+      backupDir: v.backup_dir, dataDir: v.k3s_data_dir,
       peers: deferred((x: StepContext) => peers(x.host), 'peer addresses'),
     }, { name: 'gate probe: datastore, version, disk, etcd ports' });
     if (ctx.host !== c.first) return [probe];
@@ -68,17 +67,17 @@ export const etcdMigrate = defineRole({
         observations: deferred((x: StepContext) => c.servers.map((h) => x.result(probe, h)?.data), 'probes of every server'),
       }, { name: 'gates: datastore, versions, odd count, etcd ports, disk' }),
       inventory,
-      etcdBackup({ backupDir: v.backup_dir }, { name: 'pre-migration backup (server/db, token, config.yaml)' }),
+      etcdBackup({ backupDir: v.backup_dir, dataDir: v.k3s_data_dir }, { name: 'pre-migration backup (server/db, token, config.yaml)' }),
       ...(v.fetch_backup_to === false ? [] : [fetch({ src: `${v.backup_dir}/${BACKUP_ARCHIVE}`, dest: join(v.fetch_backup_to, ctx.host, BACKUP_ARCHIVE), flat: true, failOnMissing: false },
         { name: 'controller: copy of the pre-migration backup' })]),
       convert,
       etcdOutcome({
         node: sv.node_name ?? deferred((x: StepContext) => String(x.result(probe)?.data?.hostname ?? x.host), 'node name'),
-        backupDir: v.backup_dir, rollbackOnFailure: v.rollback_on_failure, timeoutS: v.convert_timeout_s,
+        backupDir: v.backup_dir, dataDir: v.k3s_data_dir, rollbackOnFailure: v.rollback_on_failure, timeoutS: v.convert_timeout_s,
         convert: deferred((x: StepContext) => x.result(convert)?.status ?? 'skipped', 'conversion result'),
         before: deferred((x: StepContext) => x.result(inventory)?.data ?? null, 'inventory before'),
       }, { name: 'verify the conversion (or roll back to SQLite)' }),
-      etcdSnapshotSave({ name: 'post-migration', dir: v.etcd_snapshot.dir ?? SNAPSHOT_DIR }, { name: 'first etcd snapshot' }),
+      etcdSnapshotSave({ name: 'post-migration', dir: v.etcd_snapshot.dir ?? k3sPaths(v.k3s_data_dir).snapshots }, { name: 'first etcd snapshot' }),
     ];
     return steps;
   },

@@ -3,11 +3,11 @@
  * a script that copies the snapshot directory and the token (without which no snapshot can be
  * restored) to a backup host over SSH (scp, BatchMode, host key checked against known_hosts).
  *
- *   snapshotCopySteps({ target: 'backup@10.0.0.9:/srv/k3s', identity_file: '/root/.ssh/k3s_backup', port: 22, on_calendar: '*-*-* 00/12:30:00' }, dir)
- *   renderCopyScript(cfg, '/var/lib/rancher/k3s/server/db/snapshots')   // the script text
+ *   snapshotCopySteps({ target: 'backup@10.0.0.9:/srv/k3s', identity_file: '/root/.ssh/k3s_backup', port: 22, on_calendar: '*-*-* 00/12:30:00' }, dir, dataDir)
+ *   renderCopyScript(cfg, '/var/lib/rancher/k3s/server/db/snapshots')   // the script text (token of the default data directory)
  */
 import { copy, systemd, type Step } from 'capstan';
-import { SERVER_DIR } from './facts.ts';
+import { DEFAULT_DATA_DIR, k3sPaths } from '@capstan/k3s-server';
 
 export interface SnapshotCopy {
   target: string;
@@ -26,14 +26,14 @@ export function splitTarget(target: string): { login: string; dir: string } {
   return { login: target.slice(0, i), dir: target.slice(i + 1) };
 }
 
-export function renderCopyScript(c: SnapshotCopy, snapshotDir: string): string {
+export function renderCopyScript(c: SnapshotCopy, snapshotDir: string, dataDir: string = DEFAULT_DATA_DIR): string {
   const { login, dir } = splitTarget(c.target);
   return [
     '#!/bin/sh',
     '# Managed by Capstan (role etcd-migrate): copies K3s etcd snapshots and the token off this host.',
     'set -eu',
     `src=${squote(snapshotDir)}`,
-    `token=${squote(`${SERVER_DIR}/token`)}`,
+    `token=${squote(k3sPaths(dataDir).token)}`,
     `login=${squote(login)}`,
     `dir=${squote(dir)}/"$(hostname)"`,
     `key=${squote(c.identity_file)}`,
@@ -57,9 +57,9 @@ export function renderCopyTimer(c: SnapshotCopy): string {
     '[Install]', 'WantedBy=timers.target', ''].join('\n');
 }
 
-export function snapshotCopySteps(c: SnapshotCopy, snapshotDir: string): Step[] {
+export function snapshotCopySteps(c: SnapshotCopy, snapshotDir: string, dataDir: string = DEFAULT_DATA_DIR): Step[] {
   return [
-    copy({ dest: COPY_SCRIPT, content: renderCopyScript(c, snapshotDir), mode: '0700' }, { name: 'snapshot copy script' }),
+    copy({ dest: COPY_SCRIPT, content: renderCopyScript(c, snapshotDir, dataDir), mode: '0700' }, { name: 'snapshot copy script' }),
     copy({ dest: `/etc/systemd/system/${COPY_UNIT}.service`, content: renderCopyService(), mode: '0644' }, { name: 'snapshot copy service' }),
     copy({ dest: `/etc/systemd/system/${COPY_UNIT}.timer`, content: renderCopyTimer(c), mode: '0644' }, { name: 'snapshot copy timer' }),
     systemd({ name: `${COPY_UNIT}.timer`, state: 'started', enabled: true, daemonReload: true }, { name: 'snapshot copy timer enabled and running' }),

@@ -12,13 +12,14 @@
  * Every server gets identical manifest files (K3s does not sync them); the Grafana admin
  * Secret and the waits run on the first server of the play. Re-running changes nothing.
  */
+import { k3sPaths } from '@capstan/k3s-server';
 import { copy, deferred, defineRole, file, type Step, type StepContext } from 'capstan';
 import { enabledCharts, renderManifests, VALUES_BY_CHART, type Manifest } from './manifests.ts';
 import { grafanaAdminSecret } from './modules/admin-secret.ts';
 import { helmRelease } from './modules/helm-cli.ts';
 import { helmControllerPreflight } from './modules/preflight.ts';
 import { helmReleasesDeployed } from './modules/releases.ts';
-import { chartArchive, monitoringVars, STATIC_CHARTS_DIR, type ChartKey, type MonitoringVars } from './vars.ts';
+import { chartArchive, MANIFESTS_DIR, monitoringVars, type ChartKey, type MonitoringVars } from './vars.ts';
 import { stringify } from 'yaml';
 
 const first = { when: (ctx: StepContext) => ctx.host === ctx.playHosts[0] };
@@ -27,8 +28,8 @@ function airgapSteps(v: MonitoringVars): Step[] {
   if (!v.airgap) return [];
   const dir = v.airgap.charts_dir;
   return [
-    file({ path: STATIC_CHARTS_DIR, state: 'directory', mode: '0755' }, { name: 'K3s static charts directory' }),
-    ...enabledCharts(v).map((k) => copy({ src: `${dir}/${chartArchive(v[k])}`, dest: `${STATIC_CHARTS_DIR}/${chartArchive(v[k])}`, mode: '0644' },
+    file({ path: k3sPaths(v.k3s_data_dir).staticCharts, state: 'directory', mode: '0755' }, { name: 'K3s static charts directory' }),
+    ...enabledCharts(v).map((k) => copy({ src: `${dir}/${chartArchive(v[k])}`, dest: `${k3sPaths(v.k3s_data_dir).staticCharts}/${chartArchive(v[k])}`, mode: '0644' },
       { name: `chart archive ${chartArchive(v[k])}` })),
   ];
 }
@@ -68,7 +69,7 @@ function helmCliRelease(v: MonitoringVars, k: ChartKey): Step[] {
   const c = v[k];
   const valuesFile = `${v.values_dir}/${c.release}.yaml`;
   const values = copy({ dest: valuesFile, content: stringify(VALUES_BY_CHART[k](v), { lineWidth: 0 }), mode: '0600' }, { name: `helm values ${c.release}`, ...first });
-  const local = v.airgap ? `${STATIC_CHARTS_DIR}/${chartArchive(c)}` : undefined;
+  const local = v.airgap ? `${k3sPaths(v.k3s_data_dir).staticCharts}/${chartArchive(c)}` : undefined;
   const oci = c.repo.startsWith('oci://');
   return [values, helmRelease({
     release: c.release, chart: local ?? (oci ? `${c.repo.replace(/\/$/, '')}/${c.chart}` : c.chart), ...(local || oci ? {} : { repo: c.repo }),
@@ -93,13 +94,17 @@ export const helmMonitoring = defineRole({
   name: 'helm-monitoring',
   description: 'Prometheus, Alertmanager, Grafana, Loki, Tempo, Alloy, Traefik metrics, dashboards and alert rules on K3s',
   vars: monitoringVars,
-  steps: (v) => [
-    ...(v.mode === 'helm-controller' || v.traefik_metrics.enabled
-      ? [helmControllerPreflight({ traefik: v.traefik_metrics.enabled }, { name: 'K3s Helm controller present', ...first })]
-      : []),
-    file({ path: v.manifests_dir, state: 'directory' }, { name: 'K3s auto-deploy directory' }),
-    ...airgapSteps(v),
-    ...adminSecret(v),
-    ...(v.mode === 'helm-controller' ? controllerSteps(v) : cliSteps(v)),
-  ],
+  steps: (given) => {
+    // the auto-deploy directory follows a non-default data directory unless set on its own
+    const v = given.manifests_dir === MANIFESTS_DIR ? { ...given, manifests_dir: k3sPaths(given.k3s_data_dir).manifests } : given;
+    return [
+      ...(v.mode === 'helm-controller' || v.traefik_metrics.enabled
+        ? [helmControllerPreflight({ traefik: v.traefik_metrics.enabled }, { name: 'K3s Helm controller present', ...first })]
+        : []),
+      file({ path: v.manifests_dir, state: 'directory' }, { name: 'K3s auto-deploy directory' }),
+      ...airgapSteps(v),
+      ...adminSecret(v),
+      ...(v.mode === 'helm-controller' ? controllerSteps(v) : cliSteps(v)),
+    ];
+  },
 });

@@ -9,11 +9,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { secretVar } from '@capstan/k3s-server';
+import { dataDirVar, k3sPaths, secretVar } from '@capstan/k3s-server';
 import { z } from 'capstan';
 
-export const MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
-export const STATIC_CHARTS_DIR = '/var/lib/rancher/k3s/server/static/charts';
+export const MANIFESTS_DIR = k3sPaths().manifests;
+export const STATIC_CHARTS_DIR = k3sPaths().staticCharts;
 
 const name = (what: string) => z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${what} must be a lowercase RFC 1123 name`).max(53);
 const duration = z.string().regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, 'must be a Prometheus duration such as 30m or 1h30m');
@@ -44,7 +44,8 @@ export const monitoringVars = z.object({
     .describe('helm-controller: HelmChart manifests in the K3s auto-deploy directory (no helm binary); helm-cli: `helm upgrade --install` on the host'),
   namespace: name('namespace').default('monitoring').describe('namespace of every release'),
   helmchart_namespace: name('helmchart_namespace').default('kube-system').describe('where HelmChart objects live'),
-  manifests_dir: z.string().startsWith('/').default(MANIFESTS_DIR).describe('K3s auto-deploy directory (servers only)'),
+  manifests_dir: z.string().startsWith('/').default(MANIFESTS_DIR).describe('K3s auto-deploy directory (servers only; default <k3s_data_dir>/server/manifests)'),
+  k3s_data_dir: dataDirVar,
   kps: chart({ release: 'kube-prometheus-stack', repo: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.5.3' }),
   loki: chart({ release: 'loki', repo: GRAFANA_COMMUNITY, chart: 'loki', version: '18.11.0' }),
   tempo: chart({ release: 'tempo', repo: GRAFANA_COMMUNITY, chart: 'tempo', version: '2.2.4' }),

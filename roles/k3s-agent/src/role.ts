@@ -13,7 +13,7 @@
  * Under --check on new hosts the token is "known after apply", never made up.
  */
 import {
-  airgapSteps, k3sAnsibleAgentAliases, k3sInstall, k3sNodeLabels, k3sReady, k3sRestart, k3sServerToken, k3sService, k3sVersionGuard, nodeNameOf, renderK3sConfig, CONFIG_DIR,
+  airgapSteps, dataDirConfig, k3sAnsibleAgentAliases, k3sInstall, k3sNodeLabels, k3sPaths, k3sReady, k3sRestart, k3sServerToken, k3sService, k3sVersionGuard, nodeNameOf, renderK3sConfig, CONFIG_DIR,
 } from '@capstan/k3s-server';
 import { copy, deferred, defineRole, file, flushHandlers, KnownAfterApply, knownAfterApply, Secret, type RoleContext, type Step, type StepContext } from 'capstan';
 import { k3sCaCheck } from './ca-check.ts';
@@ -51,6 +51,7 @@ export function agentConfigYaml(v: AgentVars, url: string, token: Secret): strin
     'node-name': v.node_name,
     'node-label': v.node_labels,
     'node-taint': v.node_taints,
+    'data-dir': dataDirConfig(v.k3s_data_dir),
   }, v.extra_config);
 }
 
@@ -62,7 +63,7 @@ export const k3sAgent = defineRole({
   steps: (v, ctx) => {
     const src = source(v, ctx);
     const token = deferred((c: StepContext) => tokenOf(v, src.server, c), 'join token');
-    const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART) : undefined;
+    const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART, k3sPaths(v.k3s_data_dir).images) : undefined;
     const config = copy({
       dest: `${CONFIG_DIR}/config.yaml`, mode: '0600',
       content: deferred((c: StepContext) => {

@@ -4,7 +4,13 @@
  *   import { k3sServer, k3sServerToken } from '@capstan/k3s-server';
  *   definePlaybook({ plays: [{ name: 'k3s server', hosts: 'server', become: true, roles: [k3sServer.use({ mode: 'single' })] }] });
  */
-export { k3sServer, k3sServerToken, nodeNameOf, CONFIG_DIR, NODE_TOKEN_PATH, ADMIN_KUBECONFIG } from './role.ts';
+export { k3sServer, k3sServerToken, nodeTokenStep, nodeNameOf, CONFIG_DIR, NODE_TOKEN_PATH, ADMIN_KUBECONFIG, MANIFESTS_DIR } from './role.ts';
+export { k3sPaths, dataDirConfig, dataDirVar, DEFAULT_DATA_DIR, type K3sPaths } from './paths.ts';
+export { clusterRole, serverAddress, type ClusterRole } from './cluster-mode.ts';
+export { clusterNodes, parseNodes, k3sDatastore, type ClusterNode, type LocalDatastore } from './cluster-facts.ts';
+export { etcdMemberWait, memberWaitScript } from './modules/member.ts';
+export { k3sDatastoreGuard } from './modules/datastore-guard.ts';
+export { userKubectlSteps, homeOf } from './user-kubectl.ts';
 export { serverVars, commonVars, checkExtraConfig, secretVar, k3sVersionVar, airgapDirVar, DEFAULT_K3S_VERSION, type ServerVars } from './vars.ts';
 export { serverConfigYaml } from './server-config.ts';
 export { renderK3sConfig, type ConfigValue } from './config.ts';

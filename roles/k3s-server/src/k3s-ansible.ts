@@ -60,7 +60,7 @@ const defaultOnly = (name: string, dflt: unknown, why: string): VarAlias => ({ n
 
 /** Names both roles share. */
 const common: VarAlias[] = [
-  defaultOnly('k3s_server_location', '/var/lib/rancher/k3s', 'Capstan\'s K3s roles, backups and migrations use K3s\'s default data directory /var/lib/rancher/k3s: remove k3s_server_location'),
+  { name: 'k3s_server_location', from: FROM, to: (v) => ({ k3s_data_dir: text(v) }) },
   defaultOnly('systemd_dir', '/etc/systemd/system', 'K3s\'s installer writes its units to /etc/systemd/system, where the roles look for them: remove systemd_dir'),
   defaultOnly('server_group', 'server', 'the stage playbooks run the servers of the group named `server`: rename your group to server'),
   defaultOnly('agent_group', 'agent', 'the stage playbooks run the agents of the group named `agent`: rename your group to agent'),
@@ -80,8 +80,11 @@ export const k3sAnsibleServerAliases: readonly VarAlias[] = [
   { name: 'cluster_context', from: FROM, to: (v) => ({ fetch_kubeconfig: { context: text(v) } }) },
   defaultOnly('use_external_database', false, 'Capstan\'s stages use SQLite (stage 1) or embedded etcd (stages 3 and 4): remove use_external_database'),
   {
-    name: 'user_kubectl', from: FROM, accepts: (v) => v === false,
-    unsupported: 'Capstan does not set up kubectl for the login user on the servers: use the kubeconfig fetched to the controller (fetch_kubeconfig), or set user_kubectl: false',
+    name: 'user_kubectl', from: FROM,
+    to: (v) => {
+      if (typeof v !== 'boolean') throw new Error('must be true or false');
+      return { user_kubectl: v };
+    },
   },
 ];
 

@@ -15,26 +15,36 @@ import { airgapSteps } from './airgap.ts';
 import { k3sAnsibleServerAliases } from './k3s-ansible.ts';
 import { mergeKubeconfig, rewriteKubeconfig } from './kubeconfig.ts';
 import { k3sInstall, k3sVersionGuard, type GuardData } from './modules/install.ts';
-import { k3sReadSecret } from './modules/read.ts';
+import { k3sReadSecret, type SecretData } from './modules/read.ts';
 import { k3sNodeLabels } from './modules/labels.ts';
 import { k3sReady } from './modules/ready.ts';
 import { k3sRestart, k3sService } from './modules/service.ts';
 import { k3sTokenGuard } from './modules/token-guard.ts';
+import { clusterRole, type ClusterRole } from './cluster-mode.ts';
+import { k3sDatastoreGuard } from './modules/datastore-guard.ts';
+import { etcdMemberWait } from './modules/member.ts';
+import { ADMIN_KUBECONFIG, CONFIG_DIR, DEFAULT_DATA_DIR, k3sPaths } from './paths.ts';
 import { serverConfigYaml } from './server-config.ts';
+import { userKubectlSteps } from './user-kubectl.ts';
 import { serverVars, type ServerVars } from './vars.ts';
 
-export const CONFIG_DIR = '/etc/rancher/k3s';
-export const NODE_TOKEN_PATH = '/var/lib/rancher/k3s/server/node-token';
-export const ADMIN_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
-/** K3s applies every manifest in this directory, and re-applies it when the file changes. */
-export const MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
+export { CONFIG_DIR, ADMIN_KUBECONFIG };
+export const NODE_TOKEN_PATH = k3sPaths().nodeToken;
+/** K3s applies every manifest in this directory (under the data directory), and re-applies it when the file changes. */
+export const MANIFESTS_DIR = k3sPaths().manifests;
 const RESTART = 'restart k3s';
 
 /**
- * The step that reads the server's node token (full K10 form, a Secret). Declared here, not in
- * `steps`, so that plays on other hosts (agents) can name it: `ctx.result(k3sServerToken, server)`.
+ * The step that reads the server's node token (full K10 form, a Secret) under a data directory.
+ * Every such step is declared on this one line, so plays on other hosts (agents) find it by
+ * name and place: `ctx.result(k3sServerToken, server)`, whatever the server's data directory.
  */
-export const k3sServerToken = k3sReadSecret({ path: NODE_TOKEN_PATH, what: 'node token' }, { name: 'read the node token' });
+export function nodeTokenStep(dataDir: string): Step<SecretData | undefined> {
+  return k3sReadSecret({ path: k3sPaths(dataDir).nodeToken, what: 'node token' }, { name: 'read the node token' });
+}
+
+/** The node token step for K3s's default data directory. */
+export const k3sServerToken = nodeTokenStep(DEFAULT_DATA_DIR);
 
 /** The node name K3s registers: `node_name`, else the hostname the version guard read. */
 export function nodeNameOf(nodeName: string | undefined, guard: Step<GuardData>, ctx: StepContext): string | KnownAfterApply {
@@ -67,11 +77,11 @@ function expandHome(p: string): string {
  * The admin kubeconfig, rewritten for the controller and merged into `dest` there: other
  * clusters, users and contexts in that file stay as they were (read first, written atomically).
  */
-function kubeconfigSteps(v: ServerVars, address: string): Step[] {
+function kubeconfigSteps(v: ServerVars, address: string, firstServer: string | undefined): Step[] {
   if (v.fetch_kubeconfig === false) return [];
   const { dest, context } = v.fetch_kubeconfig;
   const local = expandHome(dest);
-  const first = { when: (ctx: StepContext) => ctx.host === ctx.playHosts[0] };
+  const first = { when: (ctx: StepContext) => ctx.host === (firstServer ?? ctx.playHosts[0]) };
   const onController = { delegateTo: 'localhost', become: false } as const;
   const read = k3sReadSecret({ path: ADMIN_KUBECONFIG, what: 'admin kubeconfig' }, { name: 'read the admin kubeconfig', ...first });
   const there = stat({ path: local }, { name: `controller: is there a kubeconfig at ${dest}`, ...onController, ...first });
@@ -97,52 +107,75 @@ function kubeconfigSteps(v: ServerVars, address: string): Step[] {
   ];
 }
 
-/**
- * Mode `single` on several hosts of one play would make as many separate one-server clusters,
- * never what an inventory with several servers means: refused before anything runs.
- */
-function refuseSeparateClusters(mode: string, playHosts: readonly string[]): void {
-  if (mode !== 'single' || playHosts.length <= 1) return;
-  throw new ConfigError(`role k3s-server: mode single on ${playHosts.length} hosts (${playHosts.join(', ')}) would make ${playHosts.length} separate one-server clusters`, {
-    hint: `install one server first (--limit ${playHosts[0]}), then run playbooks/stage4-ha.ts, which converts it to embedded etcd and joins the others one at a time`,
-  });
+/** Steps before anything is written on a server of a multi-server cluster: no SQLite datastore there. */
+function clusterGuard(cr: ClusterRole, v: ServerVars, host: string): Step[] {
+  if (cr.servers.length < 2) return [];
+  return [k3sDatastoreGuard({ dataDir: v.k3s_data_dir, group: v.servers_group, servers: [...cr.servers], first: cr.first, host }, { name: `refuse a SQLite datastore in a ${cr.servers.length}-server cluster` })];
+}
+
+/** After a server joined: it is an etcd member and Ready as the first server sees it, before the next one joins. */
+function memberSteps(cr: ClusterRole, v: ServerVars, guard: Step<GuardData>, changing: readonly Step[]): Step[] {
+  if (cr.vars.mode !== 'join' || cr.servers.length < 2) return [];
+  const node = deferred((c: StepContext) => {
+    if (c.check && changing.some((s) => c.result(s)?.changed)) return knownAfterApply('the membership of this server once it has joined');
+    return nodeNameOf(v.node_name, guard, c);
+  }, 'node name');
+  return [etcdMemberWait({ node, expected: cr.index + 1, timeoutS: v.ready_timeout_s }, { name: `etcd member and Ready on ${cr.first}`, delegateTo: cr.first })];
 }
 
 export const k3sServer = defineRole({
   name: 'k3s-server',
-  description: 'K3s server: single (SQLite), cluster-init or join; air-gap capable; restarts only on change',
+  description: 'K3s server: single (SQLite), cluster-init or join, or auto (by the size of the server group); air-gap capable; restarts only on change',
   vars: serverVars,
   aliases: k3sAnsibleServerAliases,
-  steps: (v, ctx) => {
-    refuseSeparateClusters(v.mode, ctx.playHosts);
+  steps: (given, ctx) => {
+    const cr = clusterRole(given, ctx);
+    const v = cr.vars;
+    const paths = k3sPaths(v.k3s_data_dir);
     const address = apiAddress(v, ctx.hostVars(ctx.host), ctx.host);
-    const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART) : undefined;
+    const airgap = v.airgap_dir ? airgapSteps(v.airgap_dir, RESTART, paths.images) : undefined;
     const binary = airgap?.binary;
     const guard = k3sVersionGuard({ unit: 'k3s', version: v.k3s_version, allowDowngrade: v.allow_downgrade }, { name: 'refuse a K3s downgrade' });
     const nodeName = deferred((c: StepContext) => nodeNameOf(v.node_name, guard, c), 'node name');
+    const config = copy({ dest: `${CONFIG_DIR}/config.yaml`, content: configContent(v, address), mode: '0600' }, { name: 'K3s config.yaml', notify: RESTART });
+    const install = k3sInstall({
+      unit: 'k3s', exec: 'server', version: v.k3s_version, airgap: Boolean(airgap), installScriptUrl: v.install_script_url,
+      extraEnv: v.extra_install_envs, allowDowngrade: v.allow_downgrade,
+      binaryChanged: binary ? deferred((c: StepContext) => c.result(binary)?.changed === true, 'binary replaced') : false,
+    }, { name: 'install K3s', notify: RESTART });
     return [
+      ...clusterGuard(cr, v, ctx.host),
       guard,
-      k3sTokenGuard({ token: v.token_from_server && !v.token ? deferred((c: StepContext) => tokenOf(v, c) ?? knownAfterApply('the join token'), 'join token') : v.token, allowChange: v.allow_token_change }, { name: 'refuse a token change on existing data' }),
+      k3sTokenGuard({
+        token: v.token_from_server && !v.token ? deferred((c: StepContext) => tokenOf(v, c) ?? knownAfterApply('the join token'), 'join token') : v.token,
+        allowChange: v.allow_token_change, path: paths.token,
+      }, { name: 'refuse a token change on existing data' }),
       file({ path: CONFIG_DIR, state: 'directory', mode: '0755' }, { name: 'K3s config directory' }),
-      copy({ dest: `${CONFIG_DIR}/config.yaml`, content: configContent(v, address), mode: '0600' }, { name: 'K3s config.yaml', notify: RESTART }),
+      config,
       ...(v.registries_yaml !== undefined
         ? [copy({ dest: `${CONFIG_DIR}/registries.yaml`, content: v.registries_yaml, mode: '0644' }, { name: 'K3s registries.yaml', notify: RESTART })]
         : []),
       ...(airgap?.steps ?? []),
-      k3sInstall({
-        unit: 'k3s', exec: 'server', version: v.k3s_version, airgap: Boolean(airgap), installScriptUrl: v.install_script_url,
-        extraEnv: v.extra_install_envs, allowDowngrade: v.allow_downgrade,
-        binaryChanged: binary ? deferred((c: StepContext) => c.result(binary)?.changed === true, 'binary replaced') : false,
-      }, { name: 'install K3s', notify: RESTART }),
+      install,
       flushHandlers(),
       k3sService({ unit: 'k3s' }, { name: 'k3s service enabled and running' }),
       k3sReady({ node: nodeName, version: v.k3s_version, apiserver: true, timeoutS: v.ready_timeout_s }, { name: 'K3s API ready and node Ready' }),
+      ...memberSteps(cr, v, guard, [config, install, ...(binary ? [binary] : [])]),
       ...(v.node_labels.length ? [k3sNodeLabels({ node: nodeName, labels: v.node_labels }, { name: 'node labels' })] : []),
-      ...(v.extra_manifests.length ? [file({ path: MANIFESTS_DIR, state: 'directory' }, { name: 'K3s auto-deploy directory' })] : []),
-      ...v.extra_manifests.map((src) => copy({ src, dest: `${MANIFESTS_DIR}/${basename(src)}`, mode: '0600' }, { name: `manifest ${basename(src)}` })),
-      k3sServerToken,
-      ...kubeconfigSteps(v, address),
+      ...(v.extra_manifests.length ? [file({ path: paths.manifests, state: 'directory' }, { name: 'K3s auto-deploy directory' })] : []),
+      ...v.extra_manifests.map((src) => copy({ src, dest: `${paths.manifests}/${basename(src)}`, mode: '0600' }, { name: `manifest ${basename(src)}` })),
+      v.k3s_data_dir === DEFAULT_DATA_DIR ? k3sServerToken : nodeTokenStep(v.k3s_data_dir),
+      ...(v.user_kubectl ? userKubectlSteps(kubectlUser(v, ctx.hostVars(ctx.host), ctx.host)) : []),
+      ...kubeconfigSteps(v, address, cr.servers.length > 1 ? cr.first : undefined),
     ];
   },
   handlers: () => ({ [RESTART]: k3sRestart({ unit: 'k3s' }, { name: RESTART }) }),
 });
+
+function kubectlUser(v: ServerVars, hostVars: Readonly<Record<string, unknown>>, host: string): string {
+  const user = v.kubectl_user ?? hostVars.ansible_user;
+  if (typeof user !== 'string' || !user) {
+    throw new ConfigError(`role k3s-server: user_kubectl on ${host} needs a user: set kubectl_user (or ansible_user)`, { keyPath: 'kubectl_user' });
+  }
+  return user;
+}

@@ -4,6 +4,7 @@
  *   serverConfigYaml(vars, '10.0.0.5')   // sorted YAML; holds the token when one is given
  */
 import { renderK3sConfig } from './config.ts';
+import { dataDirConfig } from './paths.ts';
 import type { ServerVars } from './vars.ts';
 
 export function serverConfigYaml(v: ServerVars, apiAddress: string): string {
@@ -21,5 +22,6 @@ export function serverConfigYaml(v: ServerVars, apiAddress: string): string {
     'cluster-cidr': v.cluster_cidr,
     'service-cidr': v.service_cidr,
     'https-listen-port': v.api_port === 6443 ? undefined : v.api_port,
+    'data-dir': dataDirConfig(v.k3s_data_dir),
   }, v.extra_config);
 }

@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Secret, z } from 'capstan';
 import { k3sConfigProblems, type K3sConfigKind } from './k3s-config-check.ts';
+import { dataDirVar } from './paths.ts';
 import { K3S_VERSION_PATTERN } from './version.ts';
 
 export const DEFAULT_K3S_VERSION = 'v1.32.11+k3s3';
@@ -53,6 +54,7 @@ export const commonVars = {
   extra_install_envs: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}).describe('INSTALL_K3S_* variables merged under the role\'s own (the role wins)'),
   ready_timeout_s: z.number().int().min(5).max(3600).default(300).describe('bound on every readiness wait, seconds'),
   allow_downgrade: z.boolean().default(false).describe('allow installing an older K3s than the one installed'),
+  k3s_data_dir: dataDirVar,
 };
 
 /**
@@ -67,7 +69,9 @@ export function checkExtraConfig(kind: K3sConfigKind) {
 
 export const serverVars = z.object({
   ...commonVars,
-  mode: z.enum(['single', 'cluster-init', 'join']).default('single').describe('single (SQLite), cluster-init (first etcd server) or join (another server)'),
+  mode: z.enum(['single', 'cluster-init', 'join', 'auto']).default('single')
+    .describe('single (SQLite), cluster-init (first etcd server), join (another server), or auto: by the size of servers_group, one server single, an odd number the first cluster-init and the others join it one at a time (play with serial: 1)'),
+  servers_group: z.string().min(1).default('server').describe('inventory group of the cluster\'s servers (mode auto); its first host starts the cluster'),
   join_server_url: z.string().regex(/^https:\/\/[^\s/]+(:\d+)?\/?$/, 'must be https://host:port').optional().describe('existing server to join (mode join)'),
   token: secretVar('token').optional().describe('cluster token; unset on the first server: K3s generates one'),
   token_from_server: z.string().min(1).optional().describe('inventory host whose node token (read by this role there earlier in the run) a joining server uses when token is unset'),
@@ -88,6 +92,8 @@ export const serverVars = z.object({
   fetch_kubeconfig: z.union([z.literal(false), z.object({ dest: z.string().min(1).default('~/.kube/k3s.yaml'), context: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default('k3s') })])
     .default({ dest: '~/.kube/k3s.yaml', context: 'k3s' })
     .describe('copy the admin kubeconfig to the controller (0600), server address and context renamed; false: do not'),
+  user_kubectl: z.boolean().default(false).describe('kubectl for kubectl_user on each server: ~/.kube/config (0600, owned by the user) holding the admin kubeconfig, KUBECONFIG in ~/.bashrc'),
+  kubectl_user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'must be a user name').optional().describe('user of user_kubectl (default: ansible_user)'),
 }).superRefine((v, ctx) => {
   checkExtraConfig('server')(v, ctx);
   if (v.mode === 'join' && !v.join_server_url) ctx.addIssue({ code: 'custom', path: ['join_server_url'], message: 'mode join needs join_server_url' });

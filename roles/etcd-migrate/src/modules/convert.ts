@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { change, changes, defineModule, digestOf, exec, fail, noop, predict, predictHashed, put, Secret, secretDiff, sh, z } from 'capstan';
-import { K3S_BIN, k3sInstallState } from '@capstan/k3s-server';
-import { CONFIG_FILE, DB_DIR, etcdHostState } from '../facts.ts';
+import { DEFAULT_DATA_DIR, K3S_BIN, k3sInstallState, k3sPaths } from '@capstan/k3s-server';
+import { CONFIG_FILE, etcdHostState } from '../facts.ts';
 
-export function convertScript(timeoutS: number) {
-  return sh`b=${K3S_BIN}; d=${DB_DIR}; t=${String(timeoutS)}; end=$(( $(date +%s) + t )); ` + [
+export function convertScript(timeoutS: number, dataDir: string = DEFAULT_DATA_DIR) {
+  return sh`b=${K3S_BIN}; d=${k3sPaths(dataDir).db}; t=${String(timeoutS)}; end=$(( $(date +%s) + t )); ` + [
     'systemctl start k3s || true',
     'while :; do ' +
       'up=no; [ "$("$b" kubectl get --raw=/readyz 2>/dev/null)" = ok ] && up=yes; ' +
@@ -28,9 +28,9 @@ export function convertScript(timeoutS: number) {
 
 export const etcdConvert = defineModule({
   name: 'etcd.convert',
-  args: z.object({ config: z.instanceof(Secret), backupDir: z.string().min(1), timeoutS: z.number().int().positive() }).strict(),
+  args: z.object({ config: z.instanceof(Secret), backupDir: z.string().min(1), timeoutS: z.number().int().positive(), dataDir: z.string().min(1).default(DEFAULT_DATA_DIR) }).strict(),
   describe: () => 'convert the SQLite datastore to embedded etcd',
-  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }), k3s: k3sInstallState({ unit: 'k3s' }) }),
+  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir, dataDir: a.dataDir }), k3s: k3sInstallState({ unit: 'k3s' }) }),
   plan: (a, { st }) => {
     if (st.datastore === 'etcd') return noop('already on embedded etcd (server/db/etcd exists)');
     if (st.datastore !== 'sqlite') return fail(`cannot convert datastore ${st.datastore}: only SQLite converts to etcd`);
@@ -38,7 +38,7 @@ export const etcdConvert = defineModule({
     return changes({
       ...change('write config.yaml with cluster-init, start k3s and wait for the migration from SQLite to etcd',
         put({ dest: CONFIG_FILE, content: a.config, mode: '0600' }),
-        exec(convertScript(a.timeoutS), { timeoutMs: (a.timeoutS + 60) * 1000 })),
+        exec(convertScript(a.timeoutS, a.dataDir), { timeoutMs: (a.timeoutS + 60) * 1000 })),
       diff: secretDiff(CONFIG_FILE, undefined, digestOf(a.config.reveal())),
     });
   },

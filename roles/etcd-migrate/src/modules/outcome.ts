@@ -9,15 +9,15 @@
  *     before: deferred((ctx) => ctx.result(inventory)?.data ?? undefined) })
  */
 import { change, changes, defineModule, exec, fail, noop, sh, z } from 'capstan';
-import { K3S_BIN } from '@capstan/k3s-server';
-import { clusterInventory, clusterNodes, CONFIG_FILE, etcdHostState, SERVER_DIR } from '../facts.ts';
+import { clusterNodes, DEFAULT_DATA_DIR, K3S_BIN, k3sPaths } from '@capstan/k3s-server';
+import { clusterInventory, CONFIG_FILE, etcdHostState } from '../facts.ts';
 import { INVENTORY_PIPELINE, describeInventory, type ObjectInventory } from '../inventory.ts';
 import { decideOutcome } from '../rollback.ts';
 
-export function rollbackScript(backupDir: string, before: ObjectInventory | undefined, problems: readonly string[], timeoutS: number) {
+export function rollbackScript(backupDir: string, before: ObjectInventory | undefined, problems: readonly string[], timeoutS: number, dataDir: string = DEFAULT_DATA_DIR) {
   const reasons = problems.join('; ');
   const expected = before?.sha256 ?? '';
-  return sh`set -e; b=${backupDir}; s=${SERVER_DIR}; c=${CONFIG_FILE}; k=${K3S_BIN}; t=${String(timeoutS)}; want=${expected}; why=${reasons}; ts=$(date +%s); ` + [
+  return sh`set -e; b=${backupDir}; s=${k3sPaths(dataDir).server}; c=${CONFIG_FILE}; k=${K3S_BIN}; t=${String(timeoutS)}; want=${expected}; why=${reasons}; ts=$(date +%s); ` + [
     'systemctl stop k3s',
     '(cd "$b" && sha256sum -c --quiet SHA256SUMS)',
     'mv "$s/db" "$s/db.failed-etcd-$ts"',
@@ -41,20 +41,21 @@ export const etcdOutcome = defineModule({
   args: z.object({
     node: z.string().min(1),
     backupDir: z.string().min(1),
+    dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
     rollbackOnFailure: z.boolean(),
     timeoutS: z.number().int().positive(),
     convert: status,
     before: z.object({ total: z.number(), counts: z.record(z.string(), z.number()), sha256: z.string() }).nullable().optional(),
   }).strict(),
   describe: () => 'verify the conversion (or roll it back)',
-  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir }), inv: clusterInventory(), nodes: clusterNodes() }),
+  facts: (a) => ({ st: etcdHostState({ backupDir: a.backupDir, dataDir: a.dataDir }), inv: clusterInventory(), nodes: clusterNodes() }),
   plan: (a, { st, inv, nodes }) => {
     const before = a.before ?? undefined;
     const etcdRole = nodes?.some((n) => n.name === a.node && n.etcd) ?? false;
     const o = decideOutcome({ convert: a.convert, host: st, before, after: inv, etcdRole, rollbackOnFailure: a.rollbackOnFailure, backupPresent: st.backupPresent });
     if (o.action === 'keep') return noop(`${o.summary}${inv ? `; ${describeInventory(inv)}` : ''}`);
     if (o.action === 'halt') return fail(`the conversion is not healthy: ${o.problems.join('; ')}. ${o.remediation}`);
-    return changes(change(`roll back to SQLite from ${a.backupDir} (${o.problems.join('; ')})`, exec(rollbackScript(a.backupDir, before, o.problems, a.timeoutS), { timeoutMs: (a.timeoutS + 120) * 1000 })));
+    return changes(change(`roll back to SQLite from ${a.backupDir} (${o.problems.join('; ')})`, exec(rollbackScript(a.backupDir, before, o.problems, a.timeoutS, a.dataDir), { timeoutMs: (a.timeoutS + 120) * 1000 })));
   },
   affects: ['k3s', 'etcd', 'file'],
 });

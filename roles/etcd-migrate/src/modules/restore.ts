@@ -5,13 +5,13 @@
  * other server, server/db moved aside so that it rejoins empty on its next start.
  *
  *   etcdClusterReset({ snapshot: 'post-migration-server1-1764170000', snapshotDir })
- *   etcdMoveDbAside({})
+ *   etcdMoveDbAside({ dataDir: '/var/lib/rancher/k3s' })
  *
  * Both always act (a restore is an explicit, confirmed operation); the snapshot must exist.
  */
 import { change, changes, defineModule, exec, fail, sh, z } from 'capstan';
-import { K3S_BIN } from '@capstan/k3s-server';
-import { etcdSnapshots, SERVER_DIR } from '../facts.ts';
+import { DEFAULT_DATA_DIR, K3S_BIN, k3sPaths } from '@capstan/k3s-server';
+import { etcdSnapshots } from '../facts.ts';
 
 export const RESET_DONE = 'Managed etcd cluster membership has been reset';
 
@@ -33,9 +33,9 @@ export const etcdClusterReset = defineModule({
 
 export const etcdMoveDbAside = defineModule({
   name: 'etcd.move-db-aside',
-  args: z.object({}).strict(),
+  args: z.object({ dataDir: z.string().min(1).default(DEFAULT_DATA_DIR) }).strict(),
   describe: () => 'move server/db aside so the server rejoins empty',
-  plan: () => changes(change(`move ${SERVER_DIR}/db to ${SERVER_DIR}/db.pre-restore-<time>`,
-    exec(sh`s=${SERVER_DIR}; if [ -d "$s/db" ]; then mv "$s/db" "$s/db.pre-restore-$(date +%s)"; fi`))),
+  plan: (a) => changes(change(`move ${k3sPaths(a.dataDir).db} to ${k3sPaths(a.dataDir).db}.pre-restore-<time>`,
+    exec(sh`s=${k3sPaths(a.dataDir).server}; if [ -d "$s/db" ]; then mv "$s/db" "$s/db.pre-restore-$(date +%s)"; fi`))),
   affects: ['k3s', 'etcd'],
 });

@@ -6,8 +6,8 @@
  *   etcdMemberWait({ node: 'server2', expected: 2, timeoutS: 600 }, { delegateTo: 'server1' })
  */
 import { change, changes, defineModule, exec, noop, sh, z } from 'capstan';
-import { K3S_BIN } from '@capstan/k3s-server';
-import { clusterNodes } from '../facts.ts';
+import { clusterNodes } from '../cluster-facts.ts';
+import { K3S_BIN } from '../facts.ts';
 
 export function memberWaitScript(node: string, expected: number, timeoutS: number) {
   return sh`k=${K3S_BIN}; n=${node}; want=${String(expected)}; t=${String(timeoutS)}; end=$(( $(date +%s) + t )); ` + [
