@@ -459,6 +459,8 @@ def kubectl(args):
             sys.stdout.write(jsonpath(obj, output[len("jsonpath="):]))
         elif output == "json":
             print(json.dumps(obj, indent=2))
+        elif output == "name":
+            print("\n".join("node/" + n["metadata"]["name"] for n in ([obj] if name else obj["items"])))
         else:
             table([obj] if name else obj["items"])
         return

@@ -10,7 +10,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, type Playbook } from '../../src/index.ts';
@@ -29,6 +29,10 @@ const skip = await dockerSkipReason();
 const V1 = 'v1.32.11+k3s3';
 const DATA = '/srv/k3s-data';
 const MEMBERS = `${DATA}/server/db/etcd/member/test-double-members.json`;
+
+/** A kubeconfig already on the controller, with another cluster the run must not disturb. */
+const OTHER_KUBECONFIG = 'apiVersion: v1\nkind: Config\nclusters:\n  - name: other\n    cluster: { server: https://other.example:6443 }\n'
+  + 'users:\n  - name: other\n    user: { token: other-token-value }\ncontexts:\n  - name: other\n    context: { cluster: other, user: other }\ncurrent-context: other\n';
 
 type Step = Extract<RunEvent, { type: 'host.step' }>;
 interface Run { recap: Recap; events: RunEvent[]; steps: Step[] }
@@ -89,13 +93,21 @@ describe('HA at install time: three servers, one embedded-etcd cluster (K3s TEST
     assert.match(await sh('server1', '/usr/local/bin/k3s-uninstall.sh >/dev/null 2>&1; test -e /var/lib/rancher/k3s && echo left || echo gone'), /gone/);
   });
 
-  it('stage 3 on three servers: one cluster, servers joined in order, every role under the data directory, kubectl for the login user; check, apply, apply, check', async () => {
+  it('stage 3 on three servers: one cluster, servers joined in order, every role under the data directory, kubectl for the login user, the kubeconfig merged under cluster_context; check, apply, apply, check', async () => {
     assert.ok(set);
     const nodes = set;
+    const kubeconfig = join(nodes.workDir, 'kube', 'config');
+    await mkdir(join(nodes.workDir, 'kube'), { recursive: true });
+    await writeFile(kubeconfig, OTHER_KUBECONFIG, { mode: 0o600 });
     const report = await runScenario({
       playbook: stage3, nodes,
-      extraVars: { airgap_dir: airgap, k3s_version: V1, fetch_kubeconfig: false, k3s_data_dir: DATA, user_kubectl: true },
+      // k3s-ansible's names: kubeconfig, cluster_context, user_kubectl, k3s_server_location
+      extraVars: { airgap_dir: airgap, k3s_version: V1, kubeconfig, cluster_context: 'ha-lab', k3s_server_location: DATA, user_kubectl: true },
       verify: async () => {
+        const local = parse(await readFile(kubeconfig, 'utf8')) as { 'current-context': string; clusters: { name: string; cluster: { server: string } }[]; contexts: { name: string }[] };
+        assert.deepEqual(local.contexts.map((c) => c.name).sort(), ['ha-lab', 'other'], 'the other cluster\'s context is left as it was');
+        assert.equal(local['current-context'], 'ha-lab');
+        assert.equal(local.clusters.find((c) => c.name === 'ha-lab')?.cluster.server, `https://${nodes.nodes.find((n) => n.name === 'server1')?.address}:6443`);
         const members = (JSON.parse(await sh('server1', `cat ${MEMBERS}`)) as { name: string }[]).map((m) => m.name);
         assert.deepEqual(members, ['server1', 'server2', 'server3'], 'one etcd cluster: the first server, then the others in inventory order');
         for (const h of ['server2', 'server3']) {
