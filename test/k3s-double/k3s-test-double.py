@@ -361,7 +361,7 @@ def api(path, body=None):
     req = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
                                  headers={"Authorization": "Bearer " + token.group(1), "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, context=insecure(), timeout=5) as r:
+        with urllib.request.urlopen(req, context=insecure(), timeout=30) as r:
             return 200, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -677,7 +677,7 @@ def proxy(handler, method):
     headers = {k: v for k, v in handler.headers.items() if k in ("Authorization", "Content-Type")}
     req = urllib.request.Request(ETCD["upstream"] + handler.path, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, context=insecure(), timeout=5) as r:
+        with urllib.request.urlopen(req, context=insecure(), timeout=25) as r:
             return handler.reply(r.status, r.read(), r.headers.get("Content-Type", "text/plain"))
     except urllib.error.HTTPError as e:
         return handler.reply(e.code, e.read())
