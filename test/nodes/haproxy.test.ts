@@ -8,6 +8,7 @@ import { connectorFactory } from '../../src/cli/connectors.ts';
 import { runPlaybook } from '../../src/engine/run.ts';
 import { loadInventoryView } from '../../src/inventory/view.ts';
 import { dockerSkipReason, runScenario, startNodes, type NodeSet } from '../../src/testing/index.ts';
+import { waitFor } from '../support/wait.ts';
 
 const skip = await dockerSkipReason();
 
@@ -115,13 +116,9 @@ async function metrics(host: string): Promise<string> {
 
 const statusLine = (server: string, state: string) => `haproxy_server_status{proxy="k3s-backend",server="${server}",state="${state}"} 1`;
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+/** Waits for `probe` to hold (a probe that throws, e.g. before HAProxy listens, counts as not yet). */
+function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  return waitFor(what, () => probe().catch(() => false), { timeoutMs, intervalMs: 250 });
 }
 
 describe('haproxy role on throwaway nodes: three K3s API stand-ins behind one load balancer', { skip }, () => {

@@ -42,6 +42,7 @@ import { fetch } from '../../src/modules/fetch.ts';
 import { hostname } from '../../src/modules/hostname.ts';
 import { reboot } from '../../src/modules/reboot.ts';
 import { HOSTILE, HOSTILE_FILE_NAMES, PWNED } from '../connectors/support/hostile.ts';
+import { waitFor as waitForEvent } from '../support/wait.ts';
 
 const skip = await dockerSkipReason();
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
@@ -222,15 +223,7 @@ describe('misc modules on a throwaway node', { skip }, () => {
 
 /** Plays the machine's power button: once the container stops, start it again. */
 async function restartWhenStopped(set: NodeSet, name: string, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
   const container = docker().getContainer(set.node(name).containerId);
-  while (Date.now() < deadline) {
-    const info = await container.inspect();
-    if (!info.State.Running) {
-      await set.start(name);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${name} did not stop within ${withinMs} ms of the reboot`);
+  await waitForEvent(`${name} to stop for the reboot`, async () => !(await container.inspect()).State.Running, { timeoutMs: withinMs, intervalMs: 300 });
+  await set.start(name);
 }

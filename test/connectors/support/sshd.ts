@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostConnection } from '../../../src/connectors/connector.ts';
 import { findTool, TOOLS } from '../../support/tools.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const run = promisify(execFile);
 
@@ -83,20 +84,18 @@ function config(dir: string, port: number, o: SshdOptions): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function waitForBanner(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('data', (d) => {
-        s.destroy();
-        resolve(d.toString().startsWith('SSH-'));
-      });
-      s.once('error', () => resolve(false));
+/** True when something on 127.0.0.1:port greets with an SSH banner. */
+function greetsWithBanner(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('SSH-'));
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`sshd on port ${port} did not start`);
+    s.once('error', () => resolve(false));
+    s.once('close', () => resolve(false));
+    s.setTimeout(2000, () => s.destroy());
+  });
 }
 
 export async function startSshd(o: SshdOptions = {}): Promise<SshdFixture> {
@@ -120,7 +119,7 @@ export async function startSshd(o: SshdOptions = {}): Promise<SshdFixture> {
   await writeFile(join(dir, 'ssh_config'), '');
   const logPath = join(dir, 'sshd.log');
   const child: ChildProcess = spawn(sshd, ['-D', '-f', join(dir, 'sshd_config'), '-E', logPath], { stdio: 'ignore' });
-  await waitForBanner(port, Date.now() + 10_000);
+  await waitFor(`sshd on port ${port} to greet`, () => greetsWithBanner(port), { timeoutMs: 10_000, intervalMs: 50 });
   return {
     port,
     dir,
