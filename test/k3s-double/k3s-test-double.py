@@ -119,6 +119,72 @@ def node_name(cfg):
     return str(cfg.get("node-name") or socket.gethostname())
 
 
+# ==== config flags section (K3s TEST DOUBLE, typed K3s configuration) BEGIN ====
+# As K3s reads config.yaml: a key that is no flag of the command is logged ("Unknown flag --KEY found in
+# config.yaml, skipping") and ignored; a value a flag cannot parse stops the start with urfave/cli's error.
+# The flags and their types are K3S_CONFIG_KEYS of roles/k3s-server/src/k3s-config-schema.ts, written
+# in here by buildTestDoubleAirgap.
+CONFIG_KEYS_TEXT = r"""@@K3S_CONFIG_KEYS@@"""
+GO_BOOL = ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False")
+GO_DURATION = re.compile(r"^[+-]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+)$")
+
+
+def config_keys(kind):
+    return {} if CONFIG_KEYS_TEXT.startswith("@@") else json.loads(CONFIG_KEYS_TEXT)[kind]
+
+
+def flag_value_ok(kind, value):
+    if kind == "bool":
+        return isinstance(value, bool) or str(value) in GO_BOOL
+    if kind == "int":
+        return not isinstance(value, bool) and re.match(r"^[+-]?\d+$", str(value)) is not None
+    if kind == "duration":
+        return not isinstance(value, bool) and GO_DURATION.match(str(value)) is not None
+    return True
+
+
+def checked_config(cfg, command):
+    """config.yaml as `k3s <command>` takes it: unknown keys dropped with K3s's warning, bad values fatal."""
+    keys = config_keys(command)
+    if not keys:
+        return cfg
+    out = {}
+    for raw, value in cfg.items():
+        key = raw[:-1] if raw.endswith("+") else raw
+        if key not in keys:
+            log("warning", "Unknown flag --%s found in config.yaml, skipping" % key)
+            continue
+        for v in (value if isinstance(value, list) else [value]):
+            if not flag_value_ok(keys[key], v):
+                word = "boolean value" if keys[key] == "bool" else "value"
+                fatal('Error: invalid %s "%s" for flag -%s: parse error' % (word, str(v).lower() if isinstance(v, bool) else v, key))
+        out[key] = value
+    return out
+# ==== config flags section (K3s TEST DOUBLE, typed K3s configuration) END ====
+
+
+# ==== delays section (K3s TEST DOUBLE, a slower double) BEGIN ====
+# Real K3s is not ready at once: the API server answers /readyz, and a node turns Ready, READY_DELAY_S
+# seconds after the process (re)starts (agents: after registering). HelmChart Jobs run HELM_JOB_SECONDS.
+# Both are written in here by buildTestDoubleAirgap (options, or K3S_TEST_DOUBLE_READY_DELAY_S and
+# K3S_TEST_DOUBLE_HELM_JOB_S in the test's environment); small by default so the suite stays fast.
+def delay_setting(text, default):
+    try:
+        return float(text)
+    except ValueError:
+        return default
+
+
+READY_DELAY_S = delay_setting("@@K3S_TEST_DOUBLE_READY_DELAY_S@@", 0)
+HELM_JOB_SECONDS = delay_setting("@@K3S_TEST_DOUBLE_HELM_JOB_S@@", 2)
+STARTED = time.time()
+
+
+def apiserver_ready():
+    return time.time() - STARTED >= READY_DELAY_S
+# ==== delays section (K3s TEST DOUBLE, a slower double) END ====
+
+
 # ---------------------------------------------------------------- server
 def ensure_ca():
     os.makedirs(TLS, exist_ok=True)
@@ -144,6 +210,8 @@ def save_nodes(nodes):
 
 def node_object(name, n, now):
     ready = "True" if n.get("self") or now - n.get("lastSeen", 0) < 40 else "Unknown"
+    if now < n.get("readyAt", 0):  # delays section
+        ready = "False"
     labels = {"kubernetes.io/hostname": name}
     labels.update(n.get("labels", {}))
     if n.get("server"):
@@ -191,7 +259,7 @@ def make_handler(state):
             if not self.admin():
                 return self.reply(401, "Unauthorized")
             if self.path in ("/readyz", "/livez", "/healthz"):
-                return self.reply(200, "ok")
+                return self.reply(200, "ok") if apiserver_ready() else self.reply(500, "[-]poststarthook/start-apiserver-admission-initializer failed: not finished\nreadyz check failed")
             with LOCK:
                 nodes = load_nodes()
             if self.path == "/api/v1/nodes":
@@ -229,14 +297,15 @@ def make_handler(state):
                 labels = old.get("labels", {})
                 if not body.get("heartbeat"):
                     labels.update(label_map(body.get("labels", [])))
-                nodes[body["name"]] = {"version": body.get("version", ""), "labels": labels, "taints": body.get("taints", []), "lastSeen": time.time()}
+                ready_at = old.get("readyAt", 0) if body.get("heartbeat") else time.time() + READY_DELAY_S  # delays section
+                nodes[body["name"]] = {"version": body.get("version", ""), "labels": labels, "taints": body.get("taints", []), "lastSeen": time.time(), "readyAt": ready_at}
                 save_nodes(nodes)
             return self.reply(200, "registered")
     return Handler
 
 
 def server(_args):
-    cfg = read_config()
+    cfg = checked_config(read_config(), "server")
     etcd_before_server(cfg, _args)  # etcd section
     crt, key = ensure_ca()
     ca = open(crt).read()
@@ -269,7 +338,7 @@ def server(_args):
         nodes = load_nodes()
         labels = nodes.get(name, {}).get("labels", {})
         labels.update(label_map(as_list(cfg.get("node-label"))))
-        nodes[name] = {"version": VERSION, "labels": labels, "taints": as_list(cfg.get("node-taint")), "server": True, "self": True}
+        nodes[name] = {"version": VERSION, "labels": labels, "taints": as_list(cfg.get("node-taint")), "server": True, "self": True, "readyAt": STARTED + READY_DELAY_S}
         save_nodes(nodes)
     state = {"ca": ca, "password": password, "agent_password": agent_password, "admin": admin}
     httpd = http.server.ThreadingHTTPServer(("0.0.0.0", port), make_handler(state))
@@ -292,7 +361,7 @@ def insecure():
 
 
 def agent(_args):
-    cfg = read_config()
+    cfg = checked_config(read_config(), "agent")
     url = str(cfg.get("server") or os.environ.get("K3S_URL", "")).rstrip("/")
     token = str(cfg.get("token") or os.environ.get("K3S_TOKEN", ""))
     if not url or not token:
@@ -820,7 +889,6 @@ def etcd_snapshot(args):
 #                        section's object store, Secret data base64 as given)
 #   kubectl -n NS get secret NAME [-o name|jsonpath=...]; kubectl logs job/N (a test-double line)
 MANIFESTS = SERVER + "/manifests"
-HELM_JOB_SECONDS = 2
 HELM_KINDS = {"helmchart": "HelmChart", "helmcharts": "HelmChart", "helmcharts.helm.cattle.io": "HelmChart",
               "job": "Job", "jobs": "Job", "jobs.batch": "Job"}
 
@@ -845,25 +913,31 @@ def manifest_helm_docs():
             kind = re.search(r"^kind:[ ]*(\S+)", text, re.M)
             if kind and kind.group(1) in ("HelmChart", "HelmChartConfig"):
                 meta = yaml_block(text, "metadata")
-                yield (kind.group(1), yaml_field(meta, "namespace") or "default", yaml_field(meta, "name"),
-                       yaml_field(yaml_block(text, "spec"), "version") or "", os.path.getmtime(path))
+                name = yaml_field(meta, "name")
+                chart = chart_name(yaml_field(yaml_block(text, "spec"), "chart"), name)  # chart values section
+                yield (kind.group(1), yaml_field(meta, "namespace") or "default", name,
+                       yaml_field(yaml_block(text, "spec"), "version") or "", os.path.getmtime(path), values_problems(chart, values_block(text)))
 
 
 def helm_objects(ns):
     charts, configs = {}, {}
     if "traefik" not in as_list(read_config().get("disable")):
-        charts[("kube-system", "traefik")] = ("", 0)
-    for kind, n, name, version, mtime in manifest_helm_docs():
-        (charts if kind == "HelmChart" else configs)[(n, name)] = (version, mtime) if kind == "HelmChart" else mtime
+        charts[("kube-system", "traefik")] = ("", 0, [])
+    for kind, n, name, version, mtime, problems in manifest_helm_docs():
+        (charts if kind == "HelmChart" else configs)[(n, name)] = (version, mtime, problems) if kind == "HelmChart" else (mtime, problems)
     objs = []
-    for (n, name), (version, mtime) in sorted(charts.items()):
+    for (n, name), (version, mtime, problems) in sorted(charts.items()):
         if n != ns:
             continue
-        failed = version.startswith("0.0.0-fail")
-        done = time.time() - max(mtime, configs.get((n, name), 0)) >= HELM_JOB_SECONDS
+        config_mtime, config_problems = configs.get((n, name), (0, []))
+        problems = problems + config_problems  # chart values section
+        done = time.time() - max(mtime, config_mtime) >= HELM_JOB_SECONDS
+        failed = version.startswith("0.0.0-fail") or (done and bool(problems))
         conds = [{"type": "JobCreated", "status": "True"}]
-        if failed:
+        if version.startswith("0.0.0-fail"):
             conds.append({"type": "Failed", "status": "True", "reason": "Error", "message": 'Error: chart "%s" version "%s" not found (test double)' % (name, version)})
+        elif failed:
+            conds.append({"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"})
         objs.append({"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": name, "namespace": n},
                      "spec": {"version": version} if version else {}, "status": {"jobName": "helm-install-" + name, "conditions": conds}})
         objs.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "helm-install-" + name, "namespace": n},
@@ -910,6 +984,12 @@ def helm_kubectl(rest, output):
         helm_apply()
         return True
     if words[:1] == ["logs"]:
+        job = next((w.split("/", 1)[1] for w in words[1:] if w.startswith("job/")), "")
+        for kind, n, name, version, _mtime, problems in manifest_helm_docs():  # chart values section
+            if n == ns and "helm-install-" + name == job and kind == "HelmChart":
+                configs = [p for k, cn, cname, _v, _m, p in manifest_helm_docs() if k == "HelmChartConfig" and (cn, cname) == (n, name)]
+                print(helm_job_log(name, problems + sum(configs, []), version))
+                return True
         print("helm install job log (test-double): nothing recorded")
         return True
     if words[:1] == ["get"] and len(words) == 3 and words[1] in ("crd", "crds", "customresourcedefinitions"):
@@ -935,6 +1015,119 @@ def helm_kubectl(rest, output):
         return True
     return False
 # ==== helm controller section (K3s TEST DOUBLE, helm-monitoring) END ====
+
+
+# ==== chart values section (K3s TEST DOUBLE, a stricter Helm controller) BEGIN ====
+# A chart refuses values of the wrong type (its values.schema.json, or a template that needs the type):
+# the install Job runs HELM_JOB_SECONDS, then fails with Helm's message in its log. The types are those
+# of the charts' own values.yaml for the keys the helm-monitoring role sets (and the packaged Traefik's).
+CHART_VALUE_TYPES = {
+    "kube-prometheus-stack": {
+        "prometheus.prometheusSpec.retention": "string", "prometheus.prometheusSpec.storageSpec": "object",
+        "prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues": "boolean",
+        "prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues": "boolean",
+        "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues": "boolean",
+        "alertmanager.alertmanagerSpec.storage": "object", "grafana.admin.existingSecret": "string",
+        "grafana.persistence.enabled": "boolean", "grafana.persistence.size": "string", "grafana.persistence.storageClassName": "string",
+        "grafana.sidecar.dashboards.enabled": "boolean", "grafana.sidecar.datasources.enabled": "boolean", "grafana.additionalDataSources": "array",
+        "kubeControllerManager.enabled": "boolean", "kubeScheduler.enabled": "boolean", "kubeProxy.enabled": "boolean",
+        "kubeEtcd.enabled": "boolean", "kubeEtcd.endpoints": "array", "kubeEtcd.service.port": "integer", "kubeEtcd.service.targetPort": "integer",
+        "additionalPrometheusRulesMap": "object",
+    },
+    "loki": {
+        "deploymentMode": "string", "loki.auth_enabled": "boolean", "loki.commonConfig.replication_factor": "integer",
+        "loki.storage.type": "string", "loki.schemaConfig.configs": "array", "loki.compactor.retention_enabled": "boolean",
+        "loki.limits_config.retention_period": "string", "singleBinary.replicas": "integer", "singleBinary.persistence.enabled": "boolean",
+        "singleBinary.persistence.size": "string", "read.replicas": "integer", "write.replicas": "integer", "backend.replicas": "integer",
+        "chunksCache.enabled": "boolean", "resultsCache.enabled": "boolean", "minio.enabled": "boolean", "monitoring.serviceMonitor.enabled": "boolean",
+    },
+    "tempo": {
+        "tempo.retention": "string", "tempo.storage.trace.backend": "string", "persistence.enabled": "boolean", "persistence.size": "string",
+        "serviceMonitor.enabled": "boolean",
+    },
+    "alloy": {"controller.type": "string", "alloy.configMap.create": "boolean", "alloy.configMap.content": "string", "serviceMonitor.enabled": "boolean"},
+    "traefik": {
+        "ports.metrics.port": "integer", "ports.metrics.expose.default": "boolean", "metrics.prometheus.entryPoint": "string",
+        "metrics.prometheus.addEntryPointsLabels": "boolean", "metrics.prometheus.addServicesLabels": "boolean",
+        "metrics.prometheus.addRoutersLabels": "boolean", "metrics.prometheus.service.enabled": "boolean",
+        "metrics.prometheus.serviceMonitor.enabled": "boolean",
+    },
+}
+
+
+def yaml_scalar_type(text):
+    t = text.strip()
+    if t.startswith(("{", "[")):
+        return "object" if t.startswith("{") else "array"
+    if t[:1] in ("'", '"', "|", ">"):
+        return "string"
+    if t in ("true", "false"):
+        return "boolean"
+    if t in ("null", "~"):
+        return "null"
+    if re.match(r"^[-+]?\d+$", t):
+        return "integer"
+    if re.match(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$", t):
+        return "number"
+    return "string"
+
+
+def values_types(text):
+    """Dotted path -> JSON type for every mapping key of a values document (list items not entered)."""
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    types, stack, skip_deeper = {}, [], None
+    for i, ln in enumerate(lines):
+        indent = len(ln) - len(ln.lstrip(" "))
+        if skip_deeper is not None and indent > skip_deeper:
+            continue
+        skip_deeper = None
+        m = re.match(r"^(\s*)([^\s#'\"-][^:]*|\"[^\"]*\"|'[^']*'):(?:\s+(.*))?$", ln)
+        if not m or ln.lstrip().startswith("- "):
+            skip_deeper = indent  # a list item: not entered
+            continue
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        key = m.group(2).strip("\"'")
+        path = ".".join([k for _, k in stack] + [key])
+        rest = (m.group(3) or "").strip()
+        if rest:
+            types[path] = yaml_scalar_type(rest)
+            if rest[:1] in ("|", ">"):
+                skip_deeper = indent
+        else:
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            types[path] = "array" if nxt.lstrip().startswith("- ") else ("object" if len(nxt) - len(nxt.lstrip(" ")) > indent else "null")
+            stack.append((indent, key))
+    return types
+
+
+def values_problems(chart, values_text):
+    """Helm's schema messages for values of the wrong type, or [] when the chart would take them."""
+    expected = CHART_VALUE_TYPES.get(chart, {})
+    found = values_types(values_text)
+    return ["- %s: Invalid type. Expected: %s, given: %s" % (p, t, found[p]) for p, t in sorted(expected.items())
+            if p in found and found[p] not in (t, "null") and not (t == "number" and found[p] == "integer")]
+
+
+def chart_name(spec_chart, release):
+    """The chart of a HelmChart's spec.chart: a name, an oci:// reference or a .../<chart>-<version>.tgz URL."""
+    c = (spec_chart or release).rstrip("/").rsplit("/", 1)[-1]
+    m = re.match(r"^(.*)-v?\d+\.\d+\.\d+[^/]*\.tgz$", c)
+    return m.group(1) if m else c
+
+
+def values_block(text):
+    """The valuesContent block scalar of a HelmChart or HelmChartConfig document, dedented."""
+    m = re.search(r"^  valuesContent: [|>][-+]?\n((?:    .*\n?|\n)*)", text, re.M)
+    return "\n".join(ln[4:] for ln in m.group(1).split("\n")) if m else ""
+
+
+def helm_job_log(chart, problems, version):
+    if problems:
+        return ("Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\n%s:\n%s"
+                % (chart, "\n".join(problems)))
+    return 'Release "%s" has been upgraded. Happy Helming! (test-double, chart version %s)' % (chart, version or "packaged")
+# ==== chart values section (K3s TEST DOUBLE, a stricter Helm controller) END ====
 
 
 def main(argv):

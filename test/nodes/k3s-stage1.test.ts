@@ -113,4 +113,37 @@ describe('stage 1: k3s-server on one node, installed from an air-gap dir holding
     assert.ok(!JSON.stringify(other.events).includes('not-the-token-this-server-has'));
     assert.equal(Number(await starts()), before + 2, 'a refused token change restarts nothing');
   });
+  it('config.yaml as K3s reads it: an unchecked unknown key is logged and skipped, a value of the wrong type stops K3s with the flag\'s error in the step', async () => {
+    assert.ok(set, 'the first test started the node');
+    const nodes = set;
+    const vars = { airgap_dir: join(nodes.workDir, 'airgap-test-double-2'), k3s_version: V2, fetch_kubeconfig: false };
+    const journal = async () => (await nodes.exec('server1', ['sh', '-c', 'journalctl -u k3s -o cat --no-pager'])).stdout;
+    const unknown = await runOnce(nodes, stage1, { ...vars, extra_config: { 'etcd-snapshot-retntion': 10 }, unchecked_config_keys: ['etcd-snapshot-retntion'] });
+    assert.equal(unknown.recap.exitCode, 0, unknown.steps.filter((s) => s.result.status === 'failed').map((s) => s.result.msg).join('\n'));
+    assert.match(await journal(), /Unknown flag --etcd-snapshot-retntion found in config\.yaml, skipping/);
+
+    const badType = await runOnce(nodes, stage1, { ...vars, ready_timeout_s: 5, extra_config: { 'etcd-snapshot-retention': 'five' }, unchecked_config_keys: ['etcd-snapshot-retention'] });
+    assert.notEqual(badType.recap.exitCode, 0);
+    const failed = badType.steps.filter((s) => s.result.status === 'failed');
+    assert.deepEqual(failed.map((s) => s.step), ['restart k3s']);
+    assert.match(failed[0]?.result.msg ?? '', /invalid value \\"five\\" for flag -etcd-snapshot-retention: parse error/);
+  });
+
+  it('a slower K3s (Ready 45 s after a start): a short ready_timeout_s fails with what was not ready, a longer one waits it out', async () => {
+    assert.ok(set, 'the first test started the node');
+    const nodes = set;
+    const slow = await buildTestDoubleAirgap(join(nodes.workDir, 'airgap-test-double-slow'), V2, { readyDelayS: 45 });
+    const vars = { airgap_dir: slow, k3s_version: V2, fetch_kubeconfig: false };
+    const started = Date.now();
+    const short = await runOnce(nodes, stage1, { ...vars, ready_timeout_s: 5 });
+    assert.notEqual(short.recap.exitCode, 0);
+    const failed = short.steps.filter((s) => s.result.status === 'failed');
+    assert.deepEqual(failed.map((s) => s.step), ['K3s API ready and node Ready']);
+    assert.match(failed[0]?.result.msg ?? '', /node server1 not ready at v1\.32\.12\+k3s1 after 5s \(Ready=False, version=v1\.32\.12\+k3s1\)/);
+    const long = await runOnce(nodes, stage1, { ...vars, ready_timeout_s: 120 });
+    assert.equal(long.recap.exitCode, 0, long.steps.filter((s) => s.result.status === 'failed').map((s) => s.result.msg).join('\n'));
+    assert.equal(long.steps.find((s) => s.step === 'K3s API ready and node Ready')?.result.status, 'changed', 'the second run waited for readiness');
+    assert.ok(Date.now() - started >= 45_000, 'readiness came no sooner than the double\'s delay');
+    assert.equal((await nodes.exec('server1', ['/usr/local/bin/k3s', 'kubectl', 'get', '--raw=/readyz'])).stdout.trim(), 'ok');
+  });
 });

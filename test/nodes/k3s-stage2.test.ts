@@ -24,7 +24,7 @@ describe('stage 2: helm-monitoring on a K3s server (the K3s TEST DOUBLE answers 
   it('check touches nothing and shows the diffs, apply lands the manifests 0600 and waits for the releases, a re-run changes nothing', async () => {
     set = await startNodes({ groups: { server: 1 }, withPython: true });
     const nodes = set;
-    const airgap = await buildTestDoubleAirgap(join(nodes.workDir, 'airgap-test-double'), V);
+    const airgap = await buildTestDoubleAirgap(join(nodes.workDir, 'airgap-test-double'), V, { helmJobS: 5 });
     const k3s = await runOnce(nodes, stage1, { airgap_dir: airgap, k3s_version: V, fetch_kubeconfig: false });
     assert.equal(k3s.recap.exitCode, 0, 'stage 1 installs the K3s test double');
     const sh = async (script: string) => (await nodes.exec('server1', ['sh', '-c', script])).stdout.trim();
@@ -87,6 +87,23 @@ describe('stage 2: helm-monitoring on a K3s server (the K3s TEST DOUBLE answers 
     const failed = broken.steps.find((s) => s.result.status === 'failed');
     assert.equal(failed?.step, 'monitoring releases deployed');
     assert.match(failed?.result.msg ?? '', /HelmChart tempo failed \(failurePolicy abort\)/);
+  });
+
+  it('values of the wrong type for the chart: its install Job fails after running, and the wait fails at once with the Job\'s log', async () => {
+    assert.ok(set, 'the first test started the node');
+    const started = Date.now();
+    const wrong = await runOnce(set, stage2, { ...vars, kps: { values: { prometheus: { prometheusSpec: { retention: 10 } } } } });
+    assert.notEqual(wrong.recap.exitCode, 0);
+    const failed = wrong.steps.filter((s) => s.result.status === 'failed');
+    assert.deepEqual(failed.map((s) => s.step), ['kube-prometheus-stack deployed (Prometheus Operator CRDs present)']);
+    const msg = failed[0]?.result.msg ?? '';
+    assert.match(msg, /HelmChart kube-prometheus-stack failed \(failurePolicy abort\); its install job log:/);
+    assert.match(msg, /values don't meet the specifications of the schema\(s\)[\s\S]*- prometheus\.prometheusSpec\.retention: Invalid type\. Expected: string, given: integer/);
+    assert.ok(Date.now() - started < vars.wait_timeout_s * 1000, 'the failure is reported as soon as the Job fails, not at the timeout');
+    const again = await runOnce(set, stage2, { ...vars, kps: { values: { prometheus: { prometheusSpec: { retention: 10 } } } } });
+    const still = again.steps.filter((s) => s.result.status === 'failed');
+    assert.deepEqual(still.map((s) => s.step), ['kube-prometheus-stack deployed (Prometheus Operator CRDs present)'], 'a re-run fails at once too');
+    assert.match(still[0]?.result.msg ?? '', /HelmChart kube-prometheus-stack 88\.5\.3 failed: Job has reached the specified backoff limit; its install job log:\n[\s\S]*- prometheus\.prometheusSpec\.retention: Invalid type\. Expected: string, given: integer/);
   });
 
   it('air-gap: chart archives are served from the server static directory and the HelmCharts point there', async () => {

@@ -3,7 +3,8 @@
  * reports their status. A release is deployed when its HelmChart carries the wanted chart
  * version (the AddOn controller applied the file) and its `helm-install-<name>` Job, made
  * for that version, has succeeded. A HelmChart with condition `Failed` (failurePolicy abort)
- * fails the step at once, with the Job's log tail.
+ * fails the step at once, with the Job's log tail (the fact reads the logs only when some
+ * HelmChart has failed, so a healthy cluster costs no extra kubectl).
  *
  *   helmReleasesDeployed({ namespace: 'kube-system', releases: [{ name: 'loki', version: '18.11.0' }], timeoutS: 900 },
  *                        { name: 'monitoring releases deployed' })
@@ -25,6 +26,8 @@ export interface ReleaseStatus {
   failed: string | null;
   /** `helm-install-<name>` Job: null when absent. */
   job: { succeeded: boolean; version: string } | null;
+  /** Tail of the Job's log, read when the HelmChart has failed; null otherwise. */
+  log: string | null;
 }
 
 export type ReleaseState = 'deployed' | 'missing' | 'installing' | 'failed';
@@ -32,6 +35,7 @@ export type ReleaseState = 'deployed' | 'missing' | 'installing' | 'failed';
 interface K8sList { items?: Record<string, unknown>[] }
 
 const SEP = '---capstan-jobs---';
+const LOG = '---capstan-log-';
 
 function parseList(text: string): Record<string, unknown>[] {
   try {
@@ -46,7 +50,9 @@ const at = (o: unknown, ...path: (string | number)[]): unknown =>
 
 /** Pure: `kubectl get helmcharts -o json`, the separator, `kubectl get jobs -o json` in; status per release out. */
 export function parseReleaseStatus(out: string, names: readonly string[]): ReleaseStatus[] {
-  const [charts = '', jobs = ''] = out.split(SEP);
+  const [charts = '', rest = ''] = out.split(SEP);
+  const [jobs = '', ...logParts] = rest.split(LOG);
+  const logs = new Map(logParts.map((p) => [p.slice(0, p.indexOf('---')), p.slice(p.indexOf('\n') + 1).trim()]));
   const chartItems = parseList(charts);
   const jobItems = parseList(jobs);
   return names.map((name) => {
@@ -60,6 +66,7 @@ export function parseReleaseStatus(out: string, names: readonly string[]): Relea
       chartVersion: hc ? String(at(hc, 'spec', 'version') ?? '') : null,
       failed: failed ? (failed.message || 'Failed') : null,
       job: job ? { succeeded: Number(at(job, 'status', 'succeeded') ?? 0) >= 1, version: env.find((e) => e.name === 'VERSION')?.value ?? '' } : null,
+      log: failed ? (logs.get(name) || null) : null,
     };
   });
 }
@@ -72,8 +79,9 @@ export function releaseState(want: { version: string }, s: ReleaseStatus): Relea
 
 export const helmReleaseStatus = defineFact<{ namespace: string; names: string[] }, ReleaseStatus[]>({
   name: 'k3s.helmreleases',
-  command: ({ namespace }) => sh`b=${K3S_BIN}; ns=${namespace}; ` +
-    `if [ -x "$b" ]; then "$b" kubectl -n "$ns" get helmcharts.helm.cattle.io -o json 2>/dev/null; echo ${SEP}; "$b" kubectl -n "$ns" get jobs -o json 2>/dev/null; fi; true`,
+  command: ({ namespace, names }) => sh`b=${K3S_BIN}; ns=${namespace}; names=${names.join(' ')}; ` +
+    `if [ -x "$b" ]; then c=$("$b" kubectl -n "$ns" get helmcharts.helm.cattle.io -o json 2>/dev/null); printf '%s\\n' "$c"; echo ${SEP}; "$b" kubectl -n "$ns" get jobs -o json 2>/dev/null; ` +
+    `case "$c" in *'"Failed"'*) for n in $names; do echo "${LOG}$n---"; "$b" kubectl -n "$ns" logs "job/helm-install-$n" --tail=20 2>/dev/null; done;; esac; fi; true`,
   parse: (out, _rc, { names }) => parseReleaseStatus(out, names),
 });
 
@@ -119,11 +127,12 @@ export const helmReleasesDeployed = defineModule({
   describe: (a) => `releases ${a.releases.map((r) => r.name).join(', ')} deployed`,
   facts: (a) => ({ status: helmReleaseStatus({ namespace: a.namespace, names: a.releases.map((r) => r.name) }) }),
   plan: (a, { status }) => {
-    const states = a.releases.map((r, i) => releaseState(r, status[i] ?? { name: r.name, chartVersion: null, failed: null, job: null }));
+    const states = a.releases.map((r, i) => releaseState(r, status[i] ?? { name: r.name, chartVersion: null, failed: null, job: null, log: null }));
     const failedAt = a.changed ? -1 : states.indexOf('failed');
     if (failedAt >= 0) {
       const s = status[failedAt];
-      return fail(`HelmChart ${s?.name} ${s?.chartVersion} failed: ${s?.failed}; see \`k3s kubectl -n ${a.namespace} logs job/helm-install-${s?.name}\`, then fix the chart source or version (or delete the HelmChart) and re-run`);
+      const log = s?.log ? `; its install job log:\n${s.log}\n` : `; see \`k3s kubectl -n ${a.namespace} logs job/helm-install-${s?.name}\``;
+      return fail(`HelmChart ${s?.name} ${s?.chartVersion} failed: ${s?.failed}${log}; then fix the chart source, version or values (or delete the HelmChart) and re-run`);
     }
     if (!a.changed && states.every((s) => s === 'deployed')) return noop(`deployed: ${describeAll(a, status)}`);
     const why = a.changed ? ' (manifests changed)' : '';
