@@ -158,3 +158,13 @@ func NewAgentCommand(action func(ctx *cli.Context) error) *cli.Command {
     assert.match(current, /export const K3S_CONFIG_KEYS/, 'the checked-in schema has the shape the script writes');
   });
 });
+
+describe('stage 4 checks the same K3s configuration', () => {
+  it('etcd-migrate (and etcd-join) refuse a misspelt extra_config key before connecting', async () => {
+    const { etcdMigrateVars } = await import('@capstan/etcd-migrate');
+    const r = etcdMigrateVars.safeParse({ extra_config: { 'etcd-snapshot-retntion': 10 } });
+    assert.equal(r.success, false);
+    assert.match(r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n') ?? '', /^extra_config\.etcd-snapshot-retntion: unknown K3s server configuration key .*did you mean "etcd-snapshot-retention"\?$/m);
+    assert.equal(etcdMigrateVars.safeParse({ extra_config: { 'etcd-snapshot-retention': 10 } }).success, true);
+  });
+});

@@ -7,7 +7,7 @@
  *   etcdMigrate.use({ lb_address: '10.10.10.100', etcd_snapshot: { schedule_cron: '0 *\/6 * * *', retention: 10 },
  *     snapshot_copy: { target: 'backup@10.10.10.9:/srv/k3s-snapshots', identity_file: '/root/.ssh/k3s_backup' } })
  */
-import { secretVar, serverVars, k3sVersionVar, K3S_VERSION_PATTERN } from '@capstan/k3s-server';
+import { checkExtraConfig, secretVar, serverVars, k3sVersionVar, K3S_VERSION_PATTERN } from '@capstan/k3s-server';
 import { z } from 'capstan';
 
 const { mode: _mode, join_server_url: _url, token_from_server: _from, k3s_version: _v, ...serverShape } = serverVars.shape;
@@ -69,6 +69,6 @@ export const etcdMigrateVars = z.object({
   convert_timeout_s: z.number().int().min(5).max(3600).default(300).describe('bound on the wait for the migration'),
   join_timeout_s: z.number().int().min(5).max(7200).default(600).describe('bound on the wait for each joining server'),
   rollback_on_failure: z.boolean().default(true).describe('restore the SQLite backup when the conversion fails its checks'),
-});
+}).superRefine(checkExtraConfig('server'));
 
 export type EtcdMigrateVars = z.output<typeof etcdMigrateVars>;
