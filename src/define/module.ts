@@ -48,6 +48,8 @@ export interface Effects {
   facts: readonly string[];
   /** Facts that read a path (of any family) are affected when this accepts their path. */
   paths?: (path: string) => boolean;
+  /** Single facts (a user by name) are affected when this accepts them. */
+  refs?: (ref: FactRef<unknown>) => boolean;
 }
 
 export interface ModuleDefinition<A, F extends FactMap, D> {
@@ -66,6 +68,12 @@ export interface ModuleDefinition<A, F extends FactMap, D> {
    * on an earlier change" instead of guessed.
    */
   affects?: readonly string[] | ((args: A, facts: FactValues<F>) => readonly string[] | Effects);
+  /**
+   * Facts read only under --check, once the plan has changes, for `affects` (which receives
+   * them along with the others, each missing when it is unknown): a preview that costs more
+   * than a plan needs, such as what a package install would bring.
+   */
+  checkFacts?: (args: A, facts: FactValues<F>) => FactMap;
   /**
    * The module only reads (a probe: `stat`, `slurp`, `waitFor`): its result is never a
    * change, under --check or apply. When what it reads depends on an earlier change, check

@@ -56,6 +56,7 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
   const facts = await readFacts(session, module, parsed.args, refs, o);
   if ('unknown' in facts) {
     if (module.readOnly) return done({ ...base('ok'), reason: 'reads what an earlier change decides: known after apply', uncertain: facts.unknown });
+    markUncertainStep(session, module, parsed.args, refs, facts.unknown ?? 'an earlier change');
     return done(changedResult([`${o.stepLabel}: state depends on an earlier change`], facts.unknown));
   }
   const plan = callPlan(module, parsed.args, facts.values);
@@ -66,7 +67,8 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
   const simulate = call.options.checkMode === 'simulate' || (o.check && call.options.checkMode !== 'run');
   const diffs = o.diff && call.options.diff !== false ? await collectDiffs(session, plan.changes, o.become) : [];
   if (simulate) {
-    applyPredictions(session, module, parsed.args, facts.values, plan, o.stepLabel);
+    const checkValues = await readCheckFacts(session, module, parsed.args, facts.values, o);
+    applyPredictions(session, module, parsed.args, { ...facts.values, ...checkValues }, plan, o.stepLabel);
     const uncertain = plan.changes.find((c) => c.unpredictable)?.unpredictable;
     if (module.readOnly) return done({ ...base('ok'), reason: plan.changes.map((c) => c.summary).join('; '), ...(uncertain ? { uncertain } : {}) });
     return done({ ...changedResult(plan.changes.map((c) => c.summary), uncertain) }, diffs);
@@ -97,6 +99,36 @@ async function readFacts(session: HostSession, module: AnyModule, _args: unknown
   return { values };
 }
 
+/** The module's check-only facts, in one round trip; a fact an earlier change makes unknown is left out. */
+async function readCheckFacts(session: HostSession, module: AnyModule, args: unknown, values: Record<string, unknown>, o: CallOptions): Promise<Record<string, unknown>> {
+  if (!module.checkFacts) return {};
+  const named = (module.checkFacts as unknown as (a: unknown, f: unknown) => Record<string, FactRef<unknown>>)(args, values);
+  await session.gather(Object.values(named), o.become);
+  const out: Record<string, unknown> = {};
+  for (const [name, ref] of Object.entries(named)) {
+    const l = session.facts.lookup(ref);
+    if (l && 'value' in l) out[name] = l.value;
+  }
+  return out;
+}
+
+/**
+ * A step that cannot be predicted may still change what it reads and what it affects: later
+ * steps that read those are "cannot predict" too. An `affects` that needs facts the step
+ * could not read is asked without them; if it cannot answer, every fact is unknown.
+ */
+function markUncertainStep(session: HostSession, module: AnyModule, args: unknown, refs: readonly FactRef<unknown>[], cause: string): void {
+  for (const ref of refs) session.facts.predictUnknown(ref, cause);
+  let affects: readonly string[] | Effects;
+  try {
+    affects = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown, f: unknown) => readonly string[] | Effects)(args, {}) : (module.affects ?? []);
+  } catch {
+    affects = ['*'];
+  }
+  const effects: Effects = isEffects(affects) ? affects : { facts: affects };
+  if (effects.facts.length || effects.paths || effects.refs) session.facts.markUnknown(effects, cause);
+}
+
 function callPlan(module: AnyModule, args: unknown, facts: unknown): Plan {
   return (module.plan as unknown as (a: unknown, f: unknown) => Plan)(args, facts);
 }
@@ -115,7 +147,7 @@ function applyPredictions(session: HostSession, module: AnyModule, args: unknown
   }
   const affects = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown, f: unknown) => readonly string[] | Effects)(args, facts) : (module.affects ?? []);
   const effects: Effects = isEffects(affects) ? affects : { facts: affects };
-  if (effects.facts.length || effects.paths) session.facts.markUnknown(effects, cause);
+  if (effects.facts.length || effects.paths || effects.refs) session.facts.markUnknown(effects, cause);
 }
 
 function isEffects(a: readonly string[] | Effects): a is Effects {

@@ -6,8 +6,9 @@
  *   store.predict(ref, value)    // check mode: the value the host would have after a change
  *   store.markUnknown({ facts: ['systemd'] }, 'step 3 ...')
  *   store.markUnknown({ facts: ['apt'], paths: (p) => !p.startsWith('/opt/') }, 'step 1 ...')
+ *   store.markUnknown({ facts: [], refs: (r) => r.name === 'user.info' && r.args === 'haproxy' }, 'step 1 ...')
  *
- * Lookup order: predicted value, then "unknown" families, fact names and paths, then real
+ * Lookup order: predicted value, then "unknown" families, fact names, paths and single facts, then real
  * gathered values.
  * Real values are only ever what the host answered; predictions never leak into them.
  */
@@ -22,12 +23,13 @@ export class FactStore {
   private readonly unknownFamilies = new Map<string, string>();
   private readonly unknownKeys = new Map<string, string>();
   private readonly unknownPaths: { accepts: (path: string) => boolean; cause: string }[] = [];
+  private readonly unknownRefs: { accepts: (ref: FactRef<unknown>) => boolean; cause: string }[] = [];
 
   lookup(ref: FactRef<unknown>): Lookup {
     const unknownKey = this.unknownKeys.get(ref.key);
     if (unknownKey !== undefined) return { unknown: unknownKey };
     if (this.predicted.has(ref.key)) return { value: this.predicted.get(ref.key) };
-    const cause = this.unknownFamilies.get(factFamily(ref.name)) ?? this.unknownFamilies.get(ref.name) ?? this.unknownFamilies.get('*') ?? this.pathCause(ref);
+    const cause = this.unknownFamilies.get(factFamily(ref.name)) ?? this.unknownFamilies.get(ref.name) ?? this.unknownFamilies.get('*') ?? this.pathCause(ref) ?? this.unknownRefs.find((u) => u.accepts(ref))?.cause;
     if (cause !== undefined) return { unknown: cause };
     if (this.real.has(ref.key)) return { value: this.real.get(ref.key) };
     return undefined;
@@ -64,6 +66,7 @@ export class FactStore {
   markUnknown(effects: Effects, cause: string): void {
     for (const f of effects.facts) if (!this.unknownFamilies.has(f)) this.unknownFamilies.set(f, cause);
     if (effects.paths) this.unknownPaths.push({ accepts: effects.paths, cause });
+    if (effects.refs) this.unknownRefs.push({ accepts: effects.refs, cause });
   }
 
   /** A fact about paths is unknown when a scope accepts one of them; a file fact that names none, when any scope is set. */
@@ -79,5 +82,6 @@ export class FactStore {
     this.unknownFamilies.clear();
     this.unknownKeys.clear();
     this.unknownPaths.length = 0;
+    this.unknownRefs.length = 0;
   }
 }

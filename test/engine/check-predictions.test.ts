@@ -1,11 +1,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { definePlaybook } from '../../src/define/playbook.ts';
 import { defineModule } from '../../src/define/module.ts';
+import { defineFact } from '../../src/define/fact.ts';
+import { sh } from '../../src/commands/quote.ts';
 import { change, changes, exec } from '../../src/define/plan.ts';
 import { copy } from '../../src/modules/copy.ts';
 import { file } from '../../src/modules/file.ts';
@@ -106,7 +108,100 @@ describe('check mode: what an earlier change may alter, and read-only steps', ()
   });
 });
 
+describe('check mode: facts read only to tell what a change may alter', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'capstan-checkfacts-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A preview fact that leaves a trace (in the test's own directory) each time it is gathered. */
+  const preview = defineFact<string, string>({ name: 'testPreview.scope', command: (log) => sh`echo gathered >> ${log}; printf '%s' ${`${dir}/pkg`}`, parse: (out) => out });
+  /** Stands for a package install whose effects a preview narrows; without it, every path is unknown. */
+  const previewed = defineModule({
+    name: 'testPreviewed',
+    args: z.object({ log: z.string(), change: z.boolean() }).strict(),
+    plan: (a) => (a.change ? changes(change('install a package', exec('true'))) : { changes: [], noop: 'installed' }),
+    checkFacts: (a) => ({ scope: preview(a.log) }),
+    affects: (_a, f: { scope?: string }) => ({ facts: [], paths: (p: string) => (f.scope === undefined ? true : p.startsWith(f.scope)) }),
+  });
+  const steps = (log: string, changeIt = true) => definePlaybook({ plays: [{ name: 'p', hosts: 'nodes', gatherFacts: false, steps: [
+    previewed({ log, change: changeIt }, { name: 'install' }),
+    copy({ dest: `${dir}/app/app.conf`, content: 'a\n' }, { name: 'outside the preview' }),
+    copy({ dest: `${dir}/pkg/conf`, content: 'b\n' }, { name: 'inside the preview' }),
+  ] }] });
+
+  it('are gathered under --check when the plan has changes, in one more round trip, and narrow what is unknown', async () => {
+    const log = join(dir, 'check.log');
+    const r = await runWithFakes(steps(log), testInventory({ nodes: ['n1'] }), { check: true });
+    const byStep = Object.fromEntries(r.stepEvents('n1').map((e) => [e.step, e.result]));
+    assert.equal(byStep['outside the preview']?.uncertain, undefined);
+    assert.match(byStep['inside the preview']?.uncertain ?? '', /"install" would change it first/);
+    assert.equal(readFileSync(log, 'utf8'), 'gathered\n');
+    const withoutPreview = definePlaybook({ plays: [{ name: 'p', hosts: 'nodes', gatherFacts: false, steps: [install({ root: dir }, { name: 'install' })] }] });
+    const plain = await runWithFakes(withoutPreview, testInventory({ nodes: ['n1'] }), { check: true });
+    assert.equal(r.recap.transport.n1?.roundTrips, (plain.recap.transport.n1?.roundTrips ?? 0) + 1, 'the preview is one round trip');
+  });
+
+  it('are not gathered on apply, nor when nothing would change', async () => {
+    await runWithFakes(steps(join(dir, 'apply.log')), testInventory({ nodes: ['n1'] }));
+    assert.equal(existsSync(join(dir, 'apply.log')), false);
+    await runWithFakes(steps(join(dir, 'noop.log'), false), testInventory({ nodes: ['n1'] }), { check: true });
+    assert.equal(existsSync(join(dir, 'noop.log')), false);
+    rmSync(join(dir, 'app'), { recursive: true, force: true });
+    rmSync(join(dir, 'pkg'), { recursive: true, force: true });
+  });
+});
+
+describe('check mode: a step that cannot be predicted still marks what it may change', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'capstan-uncertain-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  /** Writes `path` and, like a unit file, changes another family of facts. */
+  const writer = defineModule({
+    name: 'testWriter',
+    args: z.object({ path: z.string() }).strict(),
+    facts: (a) => ({ st: fileStat(a.path) }),
+    plan: (a) => changes(change(`write ${a.path}`, exec('true'))),
+    affects: ['user'],
+  });
+  const reader = defineModule({
+    name: 'testReader',
+    args: z.object({ name: z.string() }).strict(),
+    facts: (a) => ({ u: userInfo(a.name) }),
+    plan: () => changes(change('use the user', exec('true'))),
+  });
+
+  it('later steps that read what it reads or affects cannot be predicted either', async () => {
+    const pb = definePlaybook({ plays: [{ name: 'p', hosts: 'nodes', gatherFacts: false, steps: [
+      onlyPaths({ root: dir }, { name: 'install' }),
+      writer({ path: `${dir}/pkg/unit` }, { name: 'write where the install may write' }),
+      reader({ name: 'capstan-no-such-user' }, { name: 'read what that write affects' }),
+      copy({ dest: `${dir}/pkg/unit`, content: 'x\n' }, { name: 'read what that write writes' }),
+    ] }] });
+    const r = await runWithFakes(pb, testInventory({ nodes: ['n1'] }), { check: true });
+    const byStep = Object.fromEntries(r.stepEvents('n1').map((e) => [e.step, e.result]));
+    assert.ok(byStep['write where the install may write']?.uncertain);
+    assert.match(byStep['read what that write affects']?.uncertain ?? '', /"install" would change it first/);
+    assert.ok(byStep['read what that write writes']?.uncertain);
+  });
+});
+
+/** An install that may write below `root`/pkg and nothing else. */
+const onlyPaths = defineModule({
+  name: 'testInstallPaths',
+  args: z.object({ root: z.string() }).strict(),
+  plan: () => changes(change('install a package', exec('true'))),
+  affects: (a) => ({ facts: [], paths: (p: string) => p.startsWith(`${a.root}/pkg`) }),
+});
+
 describe('the fact store scopes what is unknown', () => {
+  it('by single facts a predicate accepts', () => {
+    const s = new FactStore();
+    for (const ref of [userInfo('haproxy'), userInfo('app')]) s.set(ref, 'real');
+    s.markUnknown({ facts: [], refs: (r) => r.name === 'user.info' && r.args === 'haproxy' }, 'step 1');
+    assert.deepEqual(s.lookup(userInfo('haproxy')), { unknown: 'step 1' });
+    assert.deepEqual(s.lookup(userInfo('app')), { value: 'real' });
+  });
+
   it('by family, by single fact, and by path', () => {
     const s = new FactStore();
     for (const ref of [fileStat('/etc/app.conf'), fileStat('/opt/app/run.sh'), sysctlLive('net.core.somaxconn'), sysctlFile('/etc/sysctl.d/60.conf'), userInfo('app')]) s.set(ref, 'real');
