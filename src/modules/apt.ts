@@ -18,12 +18,17 @@
  * its own. Under --check, later steps that read what packages may bring (units, programs,
  * users, listening ports, kernel modules and parameters, files outside the trees Debian's
  * packages never write) are reported as "depends on an earlier change"; package-effects.ts
- * states the rule and why it holds.
+ * states the rule and why it holds. A plain install is narrower: check mode previews it in one
+ * more round trip (facts/apt-preview.ts: which packages, their files and maintainer scripts,
+ * read in a throwaway directory) and only what those reach stays unknown (package-preview.ts).
  */
 import { z } from 'zod';
+import type { FactRef } from '../define/fact.ts';
 import { defineModule, predict, predictUnknown, type Effects, type Prediction } from '../define/module.ts';
 import { aptSources, aptTreeAliases, type AptSources } from '../facts/apt-sources.ts';
-import { OUTSIDE_PACKAGES, packageEffects } from './package-effects.ts';
+import { OUTSIDE_PACKAGES, PACKAGE_FACTS, packageEffects } from './package-effects.ts';
+import { previewEffects } from './package-preview.ts';
+import { aptPreview, type AptPreview, type PreviewArgs } from '../facts/apt-preview.ts';
 import { change, changes, exec, fail, type Change, type Plan } from '../define/plan.ts';
 import { cmd, type Command } from '../commands/command.ts';
 import { sh } from '../commands/quote.ts';
@@ -196,12 +201,38 @@ export const apt = defineModule({
   facts: (a) => ({ pkgs: aptPackages(factArgs(a)), cache: aptCache(), sources: aptSources(), aliased: aptTreeAliases(OUTSIDE_PACKAGES) }),
   plan: (a, f) => planApt(a, f),
   predicts: (a, f) => predictApt(a, f),
+  checkFacts: (a, f): Record<string, FactRef<unknown>> => {
+    const args = previewArgs(a, f);
+    return args ? { preview: aptPreview(args) } : {};
+  },
   affects: (a, f) => aptEffects(a, f),
 });
 
-/** A list update changes only apt's own facts; a package transaction what package-effects.ts says. */
-export function aptEffects(a: AptArgs, f: AptFacts & { sources: AptSources; aliased: string[] }): readonly string[] | Effects {
-  const updating = a.updateCache && cacheUpdateReason(f.cache, a.cacheValidTime) !== null;
-  const transaction = planApt(a, f).changes.length > (updating ? 1 : 0);
-  return transaction ? packageEffects(f.sources, f.aliased) : ['apt'];
+type EffectFacts = AptFacts & { sources: AptSources; aliased: string[]; preview?: AptPreview };
+
+/**
+ * What to preview under --check: a plain install (no upgrade, no removal, no dpkg repair)
+ * from Debian's archive, read from fresh lists in a throwaway directory when the step would
+ * update them first. Null when the step would not install or its effects are not narrowed.
+ */
+export function previewArgs(a: AptArgs, f: AptFacts & { sources: AptSources }): PreviewArgs | null {
+  if (a.state !== 'present' || !f.pkgs.supported || f.cache.dpkgInterrupted || !f.sources.supported || f.sources.foreign !== null) return null;
+  const missing = a.names.filter((n) => (f.pkgs.supported ? f.pkgs.packages[n]?.status : undefined) !== 'installed');
+  if (!missing.length || missing.some((n) => f.pkgs.supported && f.pkgs.packages[n]?.status === 'partial')) return null;
+  const update = a.updateCache && cacheUpdateReason(f.cache, a.cacheValidTime) !== null;
+  return { names: missing, recommends: a.installRecommends, update };
+}
+
+/**
+ * A list update changes only apt's own facts; a package transaction what the preview of its
+ * packages tells (package-preview.ts) or, when it tells nothing, what package-effects.ts says.
+ */
+export function aptEffects(a: AptArgs, f: Partial<EffectFacts>): readonly string[] | Effects {
+  if (!f.pkgs || !f.cache || !f.sources || !f.aliased) return { facts: [...PACKAGE_FACTS], paths: () => true };
+  const full = f as EffectFacts;
+  const updating = a.updateCache && cacheUpdateReason(full.cache, a.cacheValidTime) !== null;
+  const transaction = planApt(a, full).changes.length > (updating ? 1 : 0);
+  if (!transaction) return ['apt'];
+  const told = full.preview && previewArgs(a, full) ? previewEffects(full.preview) : undefined;
+  return told?.ok ? told.effects : packageEffects(full.sources, full.aliased);
 }

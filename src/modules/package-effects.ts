@@ -59,7 +59,7 @@ export function packageEffects(sources: AptSources, aliased: readonly string[]):
 }
 
 /** `/opt//x/./y/../z` → `/opt/x/z`, so that `/opt/../etc/passwd` is not taken for a path under /opt. */
-function normalise(path: string): string {
+export function normalise(path: string): string {
   const parts: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue;

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { apt, aptArgs, aptEffects, planApt, waitForAptLocks } from '../../src/modules/apt.ts';
 import type { AptSources } from '../../src/facts/apt-sources.ts';
 import type { AptCache, AptPackages, PackageState } from '../../src/facts/apt.ts';
+import type { AptPreview } from '../../src/facts/apt-preview.ts';
 import type { Plan } from '../../src/define/plan.ts';
 import type { Effects, Prediction } from '../../src/define/module.ts';
 import { HOSTILE } from '../connectors/support/hostile.ts';
@@ -229,6 +230,48 @@ describe('apt', () => {
 
       it('updating the lists alone changes only apt facts', () => {
         assert.deepEqual(effects({ name: 'curl', updateCache: true }, { curl: installed('7') }, { cache: { ...fresh, updatedAt: null } }), ['apt']);
+      });
+    });
+
+    describe('the preview of a plain install (package-preview.ts)', () => {
+      const debian: AptSources = { supported: true, foreign: null };
+      const facts = (packages: Record<string, PackageState>, o: { cache?: AptCache; sources?: AptSources } = {}) => ({ pkgs: pkgs(packages), cache: o.cache ?? fresh, sources: o.sources ?? debian });
+      const check = (args: Record<string, unknown>, packages: Record<string, PackageState>, o: { cache?: AptCache; sources?: AptSources } = {}) =>
+        (apt.definition.checkFacts as unknown as (a: unknown, f: unknown) => Record<string, { args: unknown }>)(aptArgs.parse(args), facts(packages, o));
+
+      it('asks for the missing packages, from fresh lists when the step would update them', () => {
+        assert.deepEqual(check({ name: ['curl', 'haproxy'] }, { curl: installed('7'), haproxy: absent() }).preview?.args, { names: ['haproxy'], recommends: false, update: false });
+        assert.deepEqual(check({ name: 'haproxy', updateCache: true, installRecommends: true }, { haproxy: absent() }, { cache: empty }).preview?.args, { names: ['haproxy'], recommends: true, update: true });
+      });
+
+      const none: [string, Record<string, unknown>, Record<string, PackageState>, { cache?: AptCache; sources?: AptSources }][] = [
+        ['nothing to install', { name: 'curl' }, { curl: installed('7') }, {}],
+        ['an upgrade', { name: 'curl', state: 'latest' }, { curl: installed('7', '8') }, {}],
+        ['a removal', { name: 'curl', state: 'absent' }, { curl: installed('7') }, {}],
+        ['a half-installed package', { name: 'curl' }, { curl: { status: 'partial', version: '7' } }, {}],
+        ['an interrupted dpkg', { name: 'curl' }, { curl: absent() }, { cache: { ...fresh, dpkgInterrupted: true } }],
+        ['a source outside Debian\'s archive', { name: 'curl' }, { curl: absent() }, { sources: { supported: true, foreign: 'x' } }],
+      ];
+      for (const [what, args, packages, o] of none) {
+        it(`is not asked for with ${what}`, () => assert.deepEqual(check(args, packages, o), {}));
+      }
+
+      it('narrows the effects when it tells them, and keeps the wide rule when it cannot', () => {
+        const preview: AptPreview = { ok: true, installs: [{ name: 'curl', version: '7', old: null }], removes: [], host: { fileTriggers: [], ldDirs: [], links: [], linksCapped: false, unowned: [], mounts: [], adduserLocal: false },
+          debs: [{ name: 'curl', entries: [{ type: '-', path: '/usr/bin/curl' }], control: ['control', 'md5sums'], scripts: {}, triggers: [], dynamicUser: [], tmpfiles: [], existingEtcDirs: [] }] };
+        const told = aptEffects(aptArgs.parse({ name: 'curl' }), { ...facts({ curl: absent() }), aliased: [], preview }) as Effects;
+        assert.deepEqual(told.facts, ['apt', 'tools']);
+        assert.equal(told.paths?.('/etc/motd'), false);
+        assert.equal(told.paths?.('/usr/bin/curl'), true);
+        const wide = aptEffects(aptArgs.parse({ name: 'curl' }), { ...facts({ curl: absent() }), aliased: [], preview: { ok: false, reason: 'apt-get update failed' } }) as Effects;
+        assert.equal(wide.paths?.('/etc/motd'), true);
+        assert.ok(wide.facts.includes('user'));
+      });
+
+      it('without its facts (a step that cannot be predicted) the effects are the widest', () => {
+        const e = aptEffects(aptArgs.parse({ name: 'curl' }), {}) as Effects;
+        assert.equal(e.paths?.('/opt/app/x'), true);
+        assert.ok(e.facts.includes('systemd'));
       });
     });
   });

@@ -1,8 +1,9 @@
 /**
- * The rule of src/modules/package-effects.ts against real Debian packages: everything an apt
- * install changed on a fresh node (files it unpacked, what its maintainer scripts and the
- * services it started wrote) lies where the rule says a package may write, and the node's
- * apt configuration is one the rule trusts.
+ * The rules of src/modules/package-effects.ts and package-preview.ts against real Debian
+ * packages: everything an apt install changed on a fresh node (files it unpacked, what its
+ * maintainer scripts and the services it started wrote) lies where the rule says a package
+ * may write, and where the preview of that very install says it may; the preview itself
+ * leaves the node as it was; the node's apt configuration is one the rules trust.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,9 @@ import { definePlaybook } from '../../src/define/playbook.ts';
 import { apt } from '../../src/modules/apt.ts';
 import { aptSources, aptTreeAliases } from '../../src/facts/apt-sources.ts';
 import { OUTSIDE_PACKAGES, packageMayWrite } from '../../src/modules/package-effects.ts';
+import { aptPreview } from '../../src/facts/apt-preview.ts';
+import { previewEffects } from '../../src/modules/package-preview.ts';
+import { userInfo, groupInfo } from '../../src/facts/users.ts';
 
 const skip = await dockerSkipReason();
 
@@ -23,7 +27,7 @@ describe('what a package install changes on a real node', { skip }, () => {
   after(async () => set?.destroy());
 
   it('stays where package-effects.ts says packages may write', async () => {
-    set = await startNodes({ count: 1 });
+    set = await startNodes({ count: 2 });
     const probe = async <T>(ref: { script: string; parse: (out: string, code: number) => T }) => {
       const r = await set.exec('node1', ['sh', '-c', ref.script]);
       return ref.parse(r.stdout, r.exitCode);
@@ -33,7 +37,7 @@ describe('what a package install changes on a real node', { skip }, () => {
     // The sheltered trees themselves, and /etc and /var for what the install did write (hashing /usr would take minutes).
     const where = { paths: ['/etc', '/var', '/opt', '/srv', '/mnt'], exclude: ['/var/lib/apt/lists', '/var/cache'] };
     const before = await set.snapshotFs('node1', where);
-    const install = definePlaybook({ plays: [{ name: 'packages', hosts: 'all', steps: [
+    const install = definePlaybook({ plays: [{ name: 'packages', hosts: 'node1', steps: [
       apt({ name: ['haproxy', 'curl'], updateCache: true }, { name: 'install' }),
     ] }] });
     const recap = await runPlaybook(install, await loadInventoryView([await set.writeInventory(`${set.workDir}/effects-inventory.yml`)]), {
@@ -46,5 +50,31 @@ describe('what a package install changes on a real node', { skip }, () => {
     assert.ok(touched.includes('/etc/passwd'), 'a maintainer script created a user');
     const sheltered = touched.filter((p) => !packageMayWrite(p));
     assert.deepEqual(sheltered, [], `the install wrote where the rule says packages cannot:\n${sheltered.join('\n')}`);
+  });
+
+  it('stays within what the preview of the install tells, and the preview changes nothing', async () => {
+    const node = 'node2';
+    const everything = { paths: ['/etc', '/var', '/tmp', '/root', '/opt', '/srv', '/mnt'] };
+    const quiet = await set.snapshotFs(node, everything);
+    const ref = aptPreview({ names: ['curl', 'haproxy'], recommends: false, update: true });
+    const out = await set.exec(node, ['sh', '-c', ref.script]);
+    const unchanged = diffSnapshots(quiet, await set.snapshotFs(node, everything));
+    assert.deepEqual(unchanged, { added: [], removed: [], changed: [] }, 'the preview leaves the node as it was');
+    const told = previewEffects(ref.parse(out.stdout, out.exitCode));
+    assert.ok(told.ok, told.ok ? '' : told.reason);
+    const where = { paths: ['/etc', '/var', '/opt', '/srv', '/mnt', '/root', '/home', '/tmp'], exclude: ['/var/lib/apt/lists', '/var/cache'] };
+    const before = await set.snapshotFs(node, where);
+    const usersBefore = (await set.exec(node, ['sh', '-c', 'cut -d: -f1 /etc/passwd /etc/group'])).stdout.split('\n');
+    const installed = await set.exec(node, ['sh', '-c', 'DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl haproxy']);
+    assert.equal(installed.exitCode, 0, installed.stderr);
+    const diff = diffSnapshots(before, await set.snapshotFs(node, where));
+    const touched = [...diff.added, ...diff.removed, ...diff.changed.map((c) => c.path)].filter((p) => !p.startsWith('/var/lib/apt/lists'));
+    assert.ok(touched.includes('/etc/haproxy/haproxy.cfg'), 'the install was seen');
+    const unforeseen = touched.filter((p) => !told.effects.paths?.(p));
+    assert.deepEqual(unforeseen, [], `the install wrote where its preview says it cannot:\n${unforeseen.join('\n')}`);
+    const newNames = (await set.exec(node, ['sh', '-c', 'cut -d: -f1 /etc/passwd /etc/group'])).stdout.split('\n').filter((n) => n && !usersBefore.includes(n));
+    assert.deepEqual(newNames.sort(), ['haproxy', 'haproxy']);
+    assert.ok(told.effects.refs?.(userInfo('haproxy')) && told.effects.refs(groupInfo('haproxy')));
+    assert.equal(told.effects.paths?.('/etc/motd'), false, 'and it does narrow: /etc/motd is not reached');
   });
 });
