@@ -19,8 +19,9 @@
  *   DynamicUser settings of its units and its tmpfiles.d lines.
  * - From the host: dpkg's file-trigger interests, ld.so.conf directories, symbolic links and
  *   mount points that could make a path an alias of another, paths owned by ids without a
- *   name (a new account could take the id), and whether adduser would run a local hook
- *   (/usr/local/sbin/adduser.local).
+ *   name (a new account could take the id), whether adduser would run a local hook
+ *   (/usr/local/sbin/adduser.local), apt's own hooks around dpkg and updates, and the
+ *   tmpfiles.d files in /etc and /run that replace a package's.
  * Any failure yields `{ ok: false, reason }`: the caller then assumes the widest effects.
  */
 import { defineFact } from '../define/fact.ts';
@@ -68,6 +69,10 @@ export interface HostPreview {
   /** Mount points with their filesystem type. */
   mounts: { path: string; type: string }[];
   adduserLocal: boolean;
+  /** apt's hooks around dpkg and list updates: `DPkg::Post-Invoke <command>`. */
+  hooks: string[];
+  /** Names of tmpfiles.d files in /etc and /run, which take the place of a package's file of the same name. */
+  tmpfilesOverrides: string[];
 }
 
 export type AptPreview =
@@ -123,6 +128,8 @@ function script({ names, recommends, update }: PreviewArgs): string {
     `find ${LINK_ROOTS.join(' ')} -xdev \\( -type l -printf 'K %p\\n' -o \\( -nouser -o -nogroup \\) -printf 'O %p\\n' \\) 2>/dev/null | head -n ${LINK_CAP + 1}`,
     `sed 's/^/N /' /proc/self/mountinfo 2>/dev/null`,
     `if [ -e /usr/local/sbin/adduser.local ]; then echo A; fi`,
+    `apt-config dump 2>/dev/null | sed -n 's/^\\(DPkg::\\(Pre-Invoke\\|Post-Invoke\\|Pre-Install-Pkgs\\)\\|APT::Update::\\(Pre-Invoke\\|Post-Invoke\\|Post-Invoke-Success\\)\\)::* "\\(..*\\)";$/J \\1 \\4/p'`,
+    `for f in /etc/tmpfiles.d/* /run/tmpfiles.d/*; do if [ -e "$f" ]; then printf 'Q %s\\n' "\${f##*/}"; fi; done`,
     'echo Z',
     'exit 0',
   ].join('\n');
@@ -144,7 +151,7 @@ export function parseAptPreview(out: string): AptPreview {
   const installs: { name: string; version: string; old: string | null }[] = [];
   const removes: string[] = [];
   const debs: DebPreview[] = [];
-  const host: HostPreview = { fileTriggers: [], ldDirs: [], links: [], linksCapped: false, unowned: [], mounts: [], adduserLocal: false };
+  const host: HostPreview = { fileTriggers: [], ldDirs: [], links: [], linksCapped: false, unowned: [], mounts: [], adduserLocal: false, hooks: [], tmpfilesOverrides: [] };
   let deb: DebPreview | undefined;
   for (const line of out.split('\n')) {
     const kind = line.slice(0, 2);
@@ -167,6 +174,8 @@ export function parseAptPreview(out: string): AptPreview {
     else if (kind === 'O ') host.unowned.push(rest);
     else if (kind === 'N ') pushMount(host, rest);
     else if (line === 'A') host.adduserLocal = true;
+    else if (kind === 'J ') host.hooks.push(rest);
+    else if (kind === 'Q ') host.tmpfilesOverrides.push(rest);
   }
   host.linksCapped = host.links.length + host.unowned.length > LINK_CAP;
   if (installs.length !== debs.length) return { ok: false, reason: `apt would install ${installs.length} packages but ${debs.length} were read` };

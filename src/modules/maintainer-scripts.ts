@@ -1,8 +1,8 @@
 /**
  * What a Debian maintainer script (preinst, postinst) may change, read from its text without
  * running it, or why it cannot be told. Only scripts made wholly of known lines are read: the
- * snippets debhelper generates (units, init scripts, tmpfiles, conffile moves) and `adduser`
- * or `addgroup` with literal arguments; control flow and `[ ... ]` tests have no effect of
+ * snippets debhelper generates (units, init scripts, tmpfiles, conffile moves) and
+ * `adduser --system` or `addgroup --system` with literal arguments; control flow and `[ ... ]` tests have no effect of
  * their own, so every command is taken to run, whatever the conditions say.
  *
  *   readMaintainerScript('#!/bin/sh\nset -e\nadduser --system --group haproxy\n')
@@ -130,7 +130,7 @@ function readAdduser(args: string[], e: ScriptEffects): boolean {
     else return false;
   }
   const [user, joined] = names;
-  if (!user || names.length > 2) return false;
+  if (!user || names.length > 2 || !args.includes('--system')) return false;
   e.accounts = true;
   e.users.push(user);
   if (group) e.groups.push(user);
@@ -141,7 +141,7 @@ function readAdduser(args: string[], e: ScriptEffects): boolean {
 
 function readAddgroup(args: string[], e: ScriptEffects): boolean {
   const names = args.filter((a) => !['--system', '--quiet', '--force-badname', '--allow-bad-names'].includes(a));
-  if (names.length !== 1 || !WORD.test(names[0] ?? '') || names[0]?.startsWith('-')) return false;
+  if (!args.includes('--system') || names.length !== 1 || !WORD.test(names[0] ?? '') || names[0]?.startsWith('-')) return false;
   e.accounts = true;
   e.groups.push(names[0] ?? '');
   return true;

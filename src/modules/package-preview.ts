@@ -14,6 +14,7 @@
  *   units, services, the paths they name). A package with a debconf `config` script, one that
  *   is upgraded (the old version's scripts run too) and a transaction that removes packages
  *   are not read.
+ * - apt's own hooks run too: any but debconf's preconfiguration makes the install unreadable.
  * - Triggers: `ldconfig` rewrites /etc/ld.so.cache and links in the library directories;
  *   any other trigger the packages activate, and any file trigger of an installed package
  *   their paths reach (/var/lib/dpkg/triggers/File), makes the install unreadable.
@@ -37,6 +38,8 @@ import { noScriptEffects, readMaintainerScript, type ScriptEffects } from './mai
 
 export type Told = { ok: true; effects: Effects } | { ok: false; reason: string };
 
+/** apt hooks whose writes are known: debconf reads the packages' questions before dpkg runs (into /var/cache/debconf). */
+const KNOWN_HOOKS = ['DPkg::Pre-Install-Pkgs /usr/sbin/dpkg-preconfigure --apt || true'];
 /** Where apt and dpkg keep their own state. */
 const PACKAGE_STATE = ['/var/lib/dpkg', '/var/lib/apt', '/var/cache/apt', '/var/cache/debconf', '/var/log/apt', '/var/log/dpkg.log', '/var/log/alternatives.log'];
 /** Trees a running service never writes below (FHS via Debian Policy 9.1.1, and package-effects.ts). */
@@ -60,13 +63,15 @@ export function previewEffects(preview: AptPreview): Told {
   let ldconfig = false;
   let dynamicUser = false;
   for (const deb of preview.debs) {
-    const read = readDeb(deb, scripts, touched);
+    const read = readDeb(deb, scripts, touched, preview.host.tmpfilesOverrides);
     if (typeof read === 'string') return { ok: false, reason: `${deb.name}: ${read}` };
     ldconfig ||= read.ldconfig;
     dynamicUser ||= deb.dynamicUser.some((l) => !/=\s*(no|false|0|off)\s*$/i.test(l));
   }
   const triggered = fileTrigger(preview.host, touched);
   if (triggered) return { ok: false, reason: triggered };
+  const hook = preview.host.hooks.find((h) => !KNOWN_HOOKS.includes(h));
+  if (hook) return { ok: false, reason: `apt would run the hook ${hook}` };
   if (scripts.accounts && preview.host.adduserLocal) return { ok: false, reason: 'adduser would run /usr/local/sbin/adduser.local' };
   if (scripts.accounts && preview.host.unowned.length) return { ok: false, reason: `a new account could take the id that owns ${preview.host.unowned[0]}` };
   for (const p of [...PACKAGE_STATE, ...scripts.paths, ...scripts.homes]) touched.add(p, true);
@@ -76,7 +81,7 @@ export function previewEffects(preview: AptPreview): Told {
 }
 
 /** Adds one package's paths and script effects; returns whether it activates ldconfig, or why it cannot be read. */
-function readDeb(deb: DebPreview, scripts: ScriptEffects, touched: Trees): { ldconfig: boolean } | string {
+function readDeb(deb: DebPreview, scripts: ScriptEffects, touched: Trees, overrides: readonly string[]): { ldconfig: boolean } | string {
   if (deb.control.includes('config')) return 'it asks debconf questions (a config script)';
   for (const member of ['preinst', 'postinst']) {
     const text = deb.scripts[member];
@@ -85,6 +90,8 @@ function readDeb(deb: DebPreview, scripts: ScriptEffects, touched: Trees): { ldc
     if (!read.ok) return `its ${member} ${read.reason}`;
     merge(scripts, read.effects);
     if (read.effects.tmpfiles) {
+      const replaced = deb.entries.map((e) => canonical(e.path)).find((p) => under(p, '/usr/lib/tmpfiles.d') && overrides.includes(p.slice('/usr/lib/tmpfiles.d/'.length)));
+      if (replaced) return `the host has its own ${replaced.slice('/usr/lib/tmpfiles.d/'.length)} in /etc/tmpfiles.d or /run/tmpfiles.d`;
       const paths = tmpfilesPaths(deb.tmpfiles);
       if (paths === null) return 'its tmpfiles.d lines use specifiers or globs';
       paths.forEach((p) => touched.add(p, true));

@@ -257,7 +257,7 @@ describe('apt', () => {
       }
 
       it('narrows the effects when it tells them, and keeps the wide rule when it cannot', () => {
-        const preview: AptPreview = { ok: true, installs: [{ name: 'curl', version: '7', old: null }], removes: [], host: { fileTriggers: [], ldDirs: [], links: [], linksCapped: false, unowned: [], mounts: [], adduserLocal: false },
+        const preview: AptPreview = { ok: true, installs: [{ name: 'curl', version: '7', old: null }], removes: [], host: { fileTriggers: [], ldDirs: [], links: [], linksCapped: false, unowned: [], mounts: [], adduserLocal: false, hooks: [], tmpfilesOverrides: [] },
           debs: [{ name: 'curl', entries: [{ type: '-', path: '/usr/bin/curl' }], control: ['control', 'md5sums'], scripts: {}, triggers: [], dynamicUser: [], tmpfiles: [], existingEtcDirs: [] }] };
         const told = aptEffects(aptArgs.parse({ name: 'curl' }), { ...facts({ curl: absent() }), aliased: [], preview }) as Effects;
         assert.deepEqual(told.facts, ['apt', 'tools']);

@@ -28,6 +28,7 @@ describe('apt.preview output', () => {
     assert.ok(p.debs.find((d) => d.name === 'libcurl4')?.triggers.includes('activate-noawait ldconfig'));
     assert.ok(p.host.fileTriggers.includes('/etc/dbus-1/system.d dbus/noawait'));
     assert.ok(p.host.mounts.some((m) => m.path === '/etc/hosts'));
+    assert.deepEqual(p.host.hooks, ['DPkg::Pre-Install-Pkgs /usr/sbin/dpkg-preconfigure --apt || true']);
   });
 
   it('an error line or a cut-off output is a preview that tells nothing', () => {
@@ -84,6 +85,8 @@ describe('the effects of a previewed install', () => {
     ['an adduser hook', (p) => { p.host.adduserLocal = true; }, /adduser\.local/],
     ['a file owned by an id without a name', (p) => { p.host.unowned.push('/srv/old'); }, /could take the id that owns \/srv\/old/],
     ['too many links to tell aliases', (p) => { p.host.linksCapped = true; }, /too many symbolic links/],
+    ['an apt hook other than debconf\'s', (p) => { p.host.hooks.push('DPkg::Post-Invoke etckeeper post-install'); }, /apt would run the hook DPkg::Post-Invoke etckeeper/],
+    ['the host\'s own tmpfiles.d file of the same name', (p) => { p.host.tmpfilesOverrides.push('haproxy.conf'); }, /its own haproxy\.conf in \/etc\/tmpfiles\.d/],
   ];
   for (const [what, edit, reason] of cases) {
     it(`tells nothing with ${what}`, () => {
@@ -130,6 +133,7 @@ describe('maintainer scripts read without running them', () => {
     ['a home adduser creates', 'adduser --system --home /var/lib/app app', ['/var/lib/app']],
     ['the default home', 'adduser --system app', ['/home/app']],
     ['a variable in an argument', 'adduser --system --home "$HOME" app', /line 1/],
+    ['a user that is not a system user (skeleton, mail spool)', 'adduser --disabled-password app', /line 1/],
     ['a redirection to a file', 'echo x > /etc/app.conf', /line 1/],
     ['another program', 'rm -rf /var/cache/app', /line 1/],
     ['command substitution', 'chmod +x "$(find /etc)"', /line 1/],
