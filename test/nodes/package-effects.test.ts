@@ -57,7 +57,8 @@ describe('what a package install changes on a real node', { skip }, () => {
     const everything = { paths: ['/etc', '/var', '/tmp', '/root', '/opt', '/srv', '/mnt'] };
     const quiet = await set.snapshotFs(node, everything);
     const ref = aptPreview({ names: ['curl', 'haproxy'], recommends: false, update: true });
-    const out = await set.exec(node, ['sh', '-c', ref.script]);
+    // The preview fetches the package lists and the packages: minutes on a busy machine.
+    const out = await set.exec(node, ['sh', '-c', ref.script], { timeoutMs: 900_000 });
     const unchanged = diffSnapshots(quiet, await set.snapshotFs(node, everything));
     assert.deepEqual(unchanged, { added: [], removed: [], changed: [] }, 'the preview leaves the node as it was');
     const told = previewEffects(ref.parse(out.stdout, out.exitCode));
@@ -65,7 +66,7 @@ describe('what a package install changes on a real node', { skip }, () => {
     const where = { paths: ['/etc', '/var', '/opt', '/srv', '/mnt', '/root', '/home', '/tmp'], exclude: ['/var/lib/apt/lists', '/var/cache'] };
     const before = await set.snapshotFs(node, where);
     const usersBefore = (await set.exec(node, ['sh', '-c', 'cut -d: -f1 /etc/passwd /etc/group'])).stdout.split('\n');
-    const installed = await set.exec(node, ['sh', '-c', 'DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl haproxy']);
+    const installed = await set.exec(node, ['sh', '-c', 'DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl haproxy'], { timeoutMs: 900_000 });
     assert.equal(installed.exitCode, 0, installed.stderr);
     const diff = diffSnapshots(before, await set.snapshotFs(node, where));
     const touched = [...diff.added, ...diff.removed, ...diff.changed.map((c) => c.path)].filter((p) => !p.startsWith('/var/lib/apt/lists'));
