@@ -44,7 +44,8 @@ const KNOWN_HOOKS = ['DPkg::Pre-Install-Pkgs /usr/sbin/dpkg-preconfigure --apt |
 const PACKAGE_STATE = ['/var/lib/dpkg', '/var/lib/apt', '/var/cache/apt', '/var/cache/debconf', '/var/log/apt', '/var/log/dpkg.log', '/var/log/alternatives.log'];
 /** Trees a running service never writes below (FHS via Debian Policy 9.1.1, and package-effects.ts). */
 const STATIC_TREES = ['/etc', '/usr', ...OUTSIDE_PACKAGES];
-const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/subuid', '/etc/subgid', '/etc/.pwd.lock'];
+/** The account files, their backups (`passwd-`) and locks, which adduser's tools write. */
+const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow', 'subuid', 'subgid'].flatMap((f) => [`/etc/${f}`, `/etc/${f}-`, `/etc/${f}+`, `/etc/${f}.lock`]).concat('/etc/.pwd.lock');
 const LIBRARY_TREES = ['/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libx32', '/etc/ld.so.cache'];
 /** Where the preview looked for symbolic links (LINK_ROOTS of apt-preview.ts); any other path may be an alias. */
 const SCANNED = ['/etc', '/var', '/usr/local', '/opt', '/srv', '/root', '/home', '/mnt', '/tmp'];

@@ -55,7 +55,7 @@ describe('the effects of a previewed install', () => {
     const reached = [
       '/etc/haproxy/haproxy.cfg', '/etc/default/haproxy', '/usr/sbin/haproxy', '/lib/systemd/system/haproxy.service', '/usr/bin/curl',
       '/etc/rsyslog.d/49-haproxy.conf', '/etc/rc2.d/S01haproxy', '/etc/systemd/system/multi-user.target.wants/haproxy.service',
-      '/etc/passwd', '/etc/group', '/etc/ld.so.cache', '/var/lib/dpkg/status', '/var/lib/benchapp', '/run/haproxy', '/tmp/x',
+      '/etc/passwd', '/etc/passwd-', '/etc/group', '/etc/gshadow-', '/etc/ld.so.cache', '/var/lib/dpkg/status', '/var/lib/benchapp', '/run/haproxy', '/tmp/x',
       '/etc/haproxy/state', '/etc/haproxy', '/etc', '/etc/hosts', '/data/app',
     ];
     for (const p of reached) assert.equal(affected(p), true, p);
