@@ -1,23 +1,32 @@
 /**
  * Role reuse across projects through a real npm registry (Verdaccio on 127.0.0.1, see
- * test/support/registry.ts): capstan and every @capstan role are published with
- * `npm publish` (their prepare/prepack compile them), then projects outside this repository
- * install them like any team would:
+ * test/support/registry.ts). The registry has no uplink: the third-party packages the
+ * projects below install are published to it first, from this repository's installation
+ * (test/support/registry-seed.ts), so the specification needs no network beyond 127.0.0.1.
+ * Then capstan and every @capstan role are published with `npm publish` (their
+ * prepare/prepack compile them), and projects outside this repository install them like any
+ * team would:
  * - `examples/k3s-consumer`, with npm and again with pnpm (strict node_modules): strict
  *   type-check (exactOptionalPropertyTypes, noUncheckedIndexedAccess, no skipLibCheck),
  *   `capstan validate`, its playbook in check mode on throwaway nodes, nothing changed;
  * - a team publishes its own role built on @capstan/k3s-server (test/fixtures/registry/k3s-ha),
  *   a third project installs it with @capstan/k3s-agent and uses both (two hops of reuse);
+ * - `npx capstan init` makes a project and `capstan role new` a role; the role's generated
+ *   tests pass as generated (its node test on a throwaway node), it is published, installed
+ *   in the project from the registry, and the project validates and checks on throwaway nodes;
  * - a role whose capstan peer range excludes the installed capstan is refused at load time,
  *   naming both versions.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectFiles, roleFiles } from '../../src/cli/scaffold-files.ts';
 import { diffSnapshots, dockerSkipReason, formatDiff, isEmptyDiff, startNodes, type NodeSet } from '../../src/testing/index.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
+import { dependencyNames, type PackageJson } from '../support/registry-seed.ts';
 import { runProcess, type ProcessResult } from '../support/run-process.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -33,12 +42,21 @@ const pnpmInstall = (dir: string, store: string) => runProcess(dir, process.exec
 const tsc = (dir: string) => runProcess(dir, join(dir, 'node_modules/.bin/tsc'), ['-p', '.']);
 const capstan = (dir: string, args: string[]) => runProcess(dir, join(dir, 'node_modules/.bin/capstan'), args);
 
-interface PackedFile { path: string }
-async function packedFiles(dir: string): Promise<string[]> {
-  const r = await runProcess(dir, 'npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
-  ok(r, `npm pack --dry-run in ${dir}`);
-  const [pack] = JSON.parse(r.stdout) as { files: PackedFile[] }[];
-  return (pack?.files ?? []).map((f) => f.path);
+const manifest = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8')) as PackageJson;
+const ours = (name: string) => name === 'capstan' || /^@(capstan|acme)\//.test(name);
+
+/** Every third-party package the projects below declare: what the registry must serve. */
+function thirdPartyNames(): string[] {
+  const scaffold = { name: 'x', packageName: 'x', exportName: 'x', roleName: 'x', capstanVersion: '0.1.0' };
+  const capstanPackage = manifest('package.json');
+  return dependencyNames([
+    { dependencies: capstanPackage.dependencies, peerDependencies: capstanPackage.peerDependencies },
+    ...ROLES.map((r) => ({ dependencies: manifest(`roles/${r}/package.json`).dependencies })),
+    manifest('examples/k3s-consumer/package.json'),
+    ...['k3s-ha', 'edge-site', 'future-role'].map((f) => manifest(`test/fixtures/registry/${f}/package.json`)),
+    JSON.parse(projectFiles(scaffold)['package.json']!) as PackageJson,
+    JSON.parse(roleFiles(scaffold)['package.json']!) as PackageJson,
+  ], ours);
 }
 
 describe('roles reused across projects through a real npm registry', () => {
@@ -48,7 +66,7 @@ describe('roles reused across projects through a real npm registry', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'capstan-reuse-'));
-    registry = await startRegistry({ localScopes: ['@acme/*'] });
+    registry = await startRegistry({ thirdParty: thirdPartyNames() });
     await registry.publish(root);
     for (const role of ROLES) await registry.publish(join(root, 'roles', role));
   });
@@ -59,15 +77,6 @@ describe('roles reused across projects through a real npm registry', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('packs only what a user needs: compiled code, declarations, source maps, templates, docs; no sources, tests or fixtures', async () => {
-    for (const dir of [root, ...ROLES.map((r) => join(root, 'roles', r))]) {
-      const files = await packedFiles(dir);
-      assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts') && files.includes('dist/index.js.map'), `${dir}: ${files.join(', ')}`);
-      const unneeded = files.filter((f) => /^(src|test|tests|fixtures|roles|bench|playbooks|scripts|examples)\//.test(f) || /(^|\/)(test|fixtures|golden)\//.test(f) || /\.test\.|tsconfig|\.tsbuildinfo$/.test(f));
-      assert.deepEqual(unneeded, [], `${dir} packs files a user does not need`);
-    }
-  });
-
   async function consumerProject(name: string): Promise<string> {
     const dir = join(work, name);
     await cp(join(root, 'examples/k3s-consumer'), dir, { recursive: true, filter: (src) => !src.includes('node_modules') });
@@ -75,18 +84,19 @@ describe('roles reused across projects through a real npm registry', () => {
     return dir;
   }
 
-  async function checkOnNodes(project: string): Promise<void> {
+  /** `capstan run PLAYBOOK --check` on fresh nodes: changes predicted on every one, none made. */
+  async function checkOnNodes(project: string, playbook = 'site.ts'): Promise<void> {
     nodes ??= await startNodes({ groups: { server: 1, agent: 2 } });
     const set = nodes;
     await set.writeInventory(join(project, 'inventory/hosts.yml'));
     const paths = ['/etc', '/usr/local/bin', '/var/lib'];
     const before = await Promise.all(set.nodes.map((n) => set.snapshotFs(n.name, paths)));
-    const check = await capstan(project, ['run', 'site.ts', '-i', 'inventory/hosts.yml', '--check', '--json']);
-    ok(check, 'capstan run --check');
+    const check = await capstan(project, ['run', playbook, '-i', 'inventory/hosts.yml', '--check', '--json']);
+    ok(check, `capstan run ${playbook} --check`);
     const events = check.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; recap?: { hosts: Record<string, { changed: number; failed: number }> } });
     const recap = events.find((e) => e.type === 'run.end')?.recap;
     assert.ok(recap, 'a recap at the end');
-    for (const host of ['server1', 'agent1', 'agent2']) {
+    for (const host of set.nodes.map((n) => n.name)) {
       assert.ok((recap.hosts[host]?.changed ?? 0) > 0, `${host}: changes predicted`);
       assert.equal(recap.hosts[host]?.failed, 0);
     }
@@ -110,7 +120,12 @@ describe('roles reused across projects through a real npm registry', () => {
     const project = await consumerProject('npm-consumer');
     ok(await npmInstall(project), 'npm install');
     assert.equal((await lstat(join(project, 'node_modules/capstan'))).isSymbolicLink(), false, 'capstan is an installed copy, not a link');
-    assert.deepEqual((await readdir(join(project, 'node_modules/@capstan/k3s-server'))).sort(), ['README.md', 'dist', 'package.json']);
+    for (const role of ['k3s-server', 'k3s-agent']) {
+      const installed = join(project, 'node_modules/@capstan', role);
+      assert.deepEqual((await readdir(installed)).sort(), ['README.md', 'dist', 'package.json'], `${role}: what its package holds`);
+      const dist = await readdir(join(installed, 'dist'));
+      assert.ok(['index.js', 'index.d.ts', 'index.js.map'].every((f) => dist.includes(f)), `${role}/dist: ${dist.join(', ')}`);
+    }
     await typeChecksStrictly(project);
     ok(await capstan(project, ['validate', 'site.ts', '-i', 'inventory/hosts.yml']), 'capstan validate');
     if (!skip) await checkOnNodes(project);
@@ -141,6 +156,44 @@ describe('roles reused across projects through a real npm registry', () => {
     const valid = await capstan(site, ['validate', 'site.ts', '-i', 'inventory/hosts.yml']);
     ok(valid, 'capstan validate (third project)');
     assert.match(valid.stdout, /valid/);
+  });
+
+  it('capstan init and capstan role new: both pass their own tests as generated; the role reaches the project through the registry', async () => {
+    // A team's first command fetches capstan from its registry (into a cache of this run's own).
+    await registry!.writeNpmrc(work);
+    const init = await runProcess(work, 'npm', ['exec', '--yes', '--package=capstan@^0.1.0', '--', 'capstan', 'init', 'infra'], { npm_config_cache: join(work, 'npx-cache') });
+    ok(init, 'npx capstan init infra');
+    const project = join(work, 'infra');
+    await registry!.writeNpmrc(project);
+    ok(await npmInstall(project), 'npm install (generated project)');
+    ok(await tsc(project), 'strict tsc (generated project)');
+    ok(await capstan(project, ['validate', 'site.ts', '-i', 'inventory/hosts.yml']), 'capstan validate (generated project)');
+
+    const role = join(work, 'motd-banner');
+    ok(await capstan(project, ['role', 'new', '@acme/motd-banner', '--dir', role]), 'capstan role new');
+    await registry!.writeNpmrc(role);
+    ok(await npmInstall(role), 'npm install (generated role)');
+    // As in a user's shell: not as a test run nested in this one (which reports to its parent).
+    const tested = await runProcess(role, 'npm', ['test'], { NODE_TEST_CONTEXT: undefined });
+    ok(tested, 'npm test (generated role: types, README table, converge on a throwaway node)');
+    assert.match(tested.stdout, /^# fail 0$/m);
+    assert.match(tested.stdout, skip ? /^# skip 1$/m : /^# pass 1$/m, skip ? 'skipped as this spec is' : 'the node test ran and passed');
+    await registry!.publish(role);
+
+    ok(await npmInstall(project, '@acme/motd-banner'), 'npm install @acme/motd-banner (generated project)');
+    assert.match(await readFile(join(project, 'node_modules/@acme/motd-banner/dist/index.d.ts'), 'utf8'), /banner/);
+    await writeFile(join(project, 'banner.ts'), [
+      "import { definePlaybook } from 'capstan';",
+      "import { motdBanner } from '@acme/motd-banner';",
+      "export default definePlaybook({ plays: [{ name: 'banner', hosts: 'all', become: true, roles: [motdBanner.use({ banner: 'from the registry' })] }] });",
+      '',
+    ].join('\n'));
+    ok(await tsc(project), 'strict tsc (generated project using the published role)');
+    ok(await capstan(project, ['validate', 'banner.ts', '-i', 'inventory/hosts.yml']), 'capstan validate banner.ts');
+    if (!skip) {
+      await checkOnNodes(project, 'site.ts');
+      await checkOnNodes(project, 'banner.ts');
+    }
   });
 
   it('refuses a role whose capstan peer range excludes the installed capstan, naming both versions', async () => {

@@ -1,24 +1,24 @@
 /**
  * A real npm registry for specifications: Verdaccio on 127.0.0.1 with a throwaway storage
  * directory and configuration, a user made for the run, and `.npmrc` files that point npm
- * and pnpm at it.
+ * and pnpm at it. It has no uplink: it serves what is published to it and nothing else, so
+ * a specification using it needs no network beyond 127.0.0.1.
  *
- *   const registry = await startRegistry({ localScopes: ['@acme/*'] });
+ *   const registry = await startRegistry({ thirdParty: ['zod', 'typescript'] });
  *   await registry.publish(join(root, 'roles/k3s-server'));
  *   await registry.writeNpmrc(projectDir);          // npm install / pnpm install use it
  *   await registry.stop();
  *
- * Packages named `capstan`, `@capstan/*` and the given scopes live only in this registry
- * (never looked up elsewhere, so a public package of the same name cannot shadow them).
- * Every other package, the third-party dependencies a consumer installs (zod, yaml, ...),
- * is fetched through Verdaccio's uplink: the registry npm is configured with on this
- * machine (`npm config get registry`), trusting the CA file npm is configured with.
+ * The third-party packages the projects install (`thirdParty`, and what they depend on) are
+ * published to it at start from this repository's own installation (registry-seed.ts): the
+ * versions package-lock.json pins, as tarballs npm downloaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installedClosure, publishTarballs, tarballsOf } from './registry-seed.ts';
 import { runProcess } from './run-process.ts';
 
 const VERDACCIO = new URL('../../node_modules/verdaccio/bin/verdaccio', import.meta.url).pathname;
@@ -38,14 +38,8 @@ export interface Registry {
 }
 
 export interface RegistryOptions {
-  /** Scopes (`@acme/*`) that, like capstan's, exist only here. */
-  localScopes?: string[];
-}
-
-async function npmConfig(key: string): Promise<string> {
-  const r = await runProcess(process.cwd(), 'npm', ['config', 'get', key]);
-  const value = r.stdout.trim();
-  return r.code === 0 && value !== 'null' && value !== 'undefined' ? value : '';
+  /** Third-party packages to serve, with their dependencies, as installed in this repository. */
+  thirdParty?: string[];
 }
 
 async function freePort(): Promise<number> {
@@ -59,22 +53,24 @@ async function freePort(): Promise<number> {
   });
 }
 
-function verdaccioConfig(dir: string, uplink: string, localScopes: string[]): string {
-  const local = { access: '$all', publish: '$authenticated', unpublish: '$authenticated' };
-  const packages: Record<string, object> = { capstan: local, '@capstan/*': local };
-  for (const scope of localScopes) packages[scope] = local;
-  packages['**'] = { ...local, proxy: 'machine' };
+function verdaccioConfig(dir: string): string {
+  // No uplinks, and no `proxy` for any package: a name not published here is not found.
+  const packages = { '@*/*': local(), '**': local() };
   // JSON is YAML: Verdaccio reads this as its config.yaml.
   return JSON.stringify({
     storage: join(dir, 'storage'),
     auth: { htpasswd: { file: join(dir, 'htpasswd'), max_users: 10 } },
-    uplinks: { machine: { url: uplink, timeout: '60s', maxage: '30m' } },
+    uplinks: {},
     packages,
     web: { enable: false },
     middlewares: { audit: { enabled: false } },
     max_body_size: '50mb',
     log: { type: 'stdout', format: 'json', level: 'warn' },
   }, null, 2);
+}
+
+function local(): object {
+  return { access: '$all', publish: '$authenticated', unpublish: '$authenticated' };
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -102,15 +98,20 @@ async function addUser(url: string): Promise<string> {
   return body.token;
 }
 
+async function seed(url: string, token: string, names: string[], dir: string): Promise<void> {
+  if (names.length === 0) return;
+  const root = new URL('../..', import.meta.url).pathname;
+  const scratch = join(dir, 'tarballs');
+  await mkdir(scratch);
+  await publishTarballs(url, token, await tarballsOf(installedClosure(root, names), scratch));
+}
+
 export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'capstan-registry-'));
-  const uplink = (await npmConfig('registry')) || 'https://registry.npmjs.org/';
-  const cafile = await npmConfig('cafile');
-  await writeFile(join(dir, 'config.yaml'), verdaccioConfig(dir, uplink, options.localScopes ?? []));
+  await writeFile(join(dir, 'config.yaml'), verdaccioConfig(dir));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
-  const env = { ...process.env, ...(cafile ? { NODE_EXTRA_CA_CERTS: cafile } : {}) };
-  const child = spawn(process.execPath, [VERDACCIO, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VERDACCIO, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const keep = (d: Buffer) => void (log = (log + d.toString()).slice(-20_000));
   child.stdout?.on('data', keep);
@@ -129,6 +130,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     const authLine = `//127.0.0.1:${port}/:_authToken=${token}`;
     const userconfig = join(dir, 'npmrc');
     await writeFile(userconfig, `registry=${url}\n${authLine}\n`);
+    await seed(url, token, options.thirdParty ?? [], dir);
     return {
       url, token, userconfig, stop,
       async publish(pkg) {
