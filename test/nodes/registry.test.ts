@@ -43,7 +43,7 @@ const tsc = (dir: string) => runProcess(dir, join(dir, 'node_modules/.bin/tsc'),
 const capstan = (dir: string, args: string[]) => runProcess(dir, join(dir, 'node_modules/.bin/capstan'), args);
 
 const manifest = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8')) as PackageJson;
-const ours = (name: string) => name === 'capstan' || /^@(capstan|acme)\//.test(name);
+const isOurs = (name: string) => name === 'capstan' || /^@(capstan|acme)\//.test(name);
 
 /** Every third-party package the projects below declare: what the registry must serve. */
 function thirdPartyNames(): string[] {
@@ -56,7 +56,7 @@ function thirdPartyNames(): string[] {
     ...['k3s-ha', 'edge-site', 'future-role'].map((f) => manifest(`test/fixtures/registry/${f}/package.json`)),
     JSON.parse(projectFiles(scaffold)['package.json']!) as PackageJson,
     JSON.parse(roleFiles(scaffold)['package.json']!) as PackageJson,
-  ], ours);
+  ], isOurs);
 }
 
 describe('roles reused across projects through a real npm registry', () => {
@@ -66,9 +66,12 @@ describe('roles reused across projects through a real npm registry', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'capstan-reuse-'));
-    registry = await startRegistry({ thirdParty: thirdPartyNames() });
-    await registry.publish(root);
-    for (const role of ROLES) await registry.publish(join(root, 'roles', role));
+    const r = (registry = await startRegistry());
+    const ours = async () => {
+      await r.publish(root);
+      for (const role of ROLES) await r.publish(join(root, 'roles', role));
+    };
+    await Promise.all([r.publishInstalled(thirdPartyNames()), ours()]);
   });
 
   after(async () => {

@@ -4,17 +4,18 @@
  * and pnpm at it. It has no uplink: it serves what is published to it and nothing else, so
  * a specification using it needs no network beyond 127.0.0.1.
  *
- *   const registry = await startRegistry({ thirdParty: ['zod', 'typescript'] });
+ *   const registry = await startRegistry();
+ *   await registry.publishInstalled(['zod', 'typescript']);  // and what they depend on
  *   await registry.publish(join(root, 'roles/k3s-server'));
  *   await registry.writeNpmrc(projectDir);          // npm install / pnpm install use it
  *   await registry.stop();
  *
- * The third-party packages the projects install (`thirdParty`, and what they depend on) are
- * published to it at start from this repository's own installation (registry-seed.ts): the
- * versions package-lock.json pins, as tarballs npm downloaded.
+ * The third-party packages a specification's projects install are published to it from this
+ * repository's own installation (`publishInstalled`, registry-seed.ts): the versions
+ * package-lock.json pins, as tarballs npm downloaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,15 +33,13 @@ export interface Registry {
   readonly userconfig: string;
   /** `npm publish` of a package directory or tarball (its prepack/prepare run). */
   publish(dir: string): Promise<void>;
+  /** Publishes packages installed in this repository, with everything they depend on. */
+  publishInstalled(names: string[]): Promise<void>;
   /** Writes `.npmrc` into a project so that npm and pnpm install from this registry. */
   writeNpmrc(projectDir: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export interface RegistryOptions {
-  /** Third-party packages to serve, with their dependencies, as installed in this repository. */
-  thirdParty?: string[];
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,15 +97,13 @@ async function addUser(url: string): Promise<string> {
   return body.token;
 }
 
-async function seed(url: string, token: string, names: string[], dir: string): Promise<void> {
-  if (names.length === 0) return;
+async function publishInstalled(url: string, token: string, names: string[], dir: string): Promise<void> {
   const root = new URL('../..', import.meta.url).pathname;
-  const scratch = join(dir, 'tarballs');
-  await mkdir(scratch);
+  const scratch = await mkdtemp(join(dir, 'tarballs-'));
   await publishTarballs(url, token, await tarballsOf(installedClosure(root, names), scratch));
 }
 
-export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
+export async function startRegistry(): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'capstan-registry-'));
   await writeFile(join(dir, 'config.yaml'), verdaccioConfig(dir));
   const port = await freePort();
@@ -130,13 +127,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     const authLine = `//127.0.0.1:${port}/:_authToken=${token}`;
     const userconfig = join(dir, 'npmrc');
     await writeFile(userconfig, `registry=${url}\n${authLine}\n`);
-    await seed(url, token, options.thirdParty ?? [], dir);
     return {
       url, token, userconfig, stop,
       async publish(pkg) {
         const r = await runProcess(pkg, 'npm', ['publish', pkg, '--registry', url, '--userconfig', userconfig, '--no-audit', '--no-fund']);
         if (r.code !== 0) throw new Error(`npm publish ${pkg} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}\nregistry log:\n${log.slice(-3000)}`);
       },
+      publishInstalled: (names) => publishInstalled(url, token, names, dir),
       async writeNpmrc(projectDir) {
         await writeFile(join(projectDir, '.npmrc'), `registry=${url}\n${authLine}\n`);
       },
