@@ -180,7 +180,7 @@ describe('roles reused across projects through a real npm registry', () => {
     const tested = await runProcess(role, 'npm', ['test'], { NODE_TEST_CONTEXT: undefined });
     ok(tested, 'npm test (generated role: types, README table, converge on a throwaway node)');
     assert.match(tested.stdout, /^# fail 0$/m);
-    assert.match(tested.stdout, skip ? /^# skip 1$/m : /^# pass 1$/m, skip ? 'skipped as this spec is' : 'the node test ran and passed');
+    assert.match(tested.stdout, skip ? /^# skipped 1$/m : /^# pass 1$/m, skip ? 'skipped as this spec is' : 'the node test ran and passed');
     await registry!.publish(role);
 
     ok(await npmInstall(project, '@acme/motd-banner'), 'npm install @acme/motd-banner (generated project)');
