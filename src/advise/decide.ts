@@ -94,8 +94,20 @@ function stayReasons(topo: Topology, mine: NodeFindings[], t: Thresholds, slaTex
   return out;
 }
 
+/** What would hurt on the day something breaks: alerts nobody receives, an HA cluster whose snapshots never leave it. */
+function safetyNotes(topo: Topology, nodes: readonly NodeReport[]): string[] {
+  const servers = nodes.filter((n) => topo.servers.includes(n.name) && n.k3s);
+  const out: string[] = [];
+  const stack = servers.filter((n) => n.k3s?.alertReceivers !== undefined);
+  if (stack.length && !stack.some((n) => n.k3s?.alertReceivers))
+    out.push('alerts go nowhere: the monitoring stack has no alert receivers; set alerting.receivers (webhook, email or slack) and run stage2-observability.ts again');
+  if (topo.current === 4 && topo.datastore === 'etcd' && !servers.some((n) => n.k3s?.offsiteSnapshots?.length))
+    out.push('HA cluster without off-site etcd snapshots: losing the servers loses the cluster; set etcd_s3 or snapshot_copy and run stage4-ha.ts again');
+  return out;
+}
+
 function notes(topo: Topology, nodes: readonly NodeReport[], capacity: boolean, mine: NodeFindings[]): string[] {
-  const out = [...topo.notes];
+  const out = [...safetyNotes(topo, nodes), ...topo.notes];
   const current = topo.current ?? 0;
   if (current >= 1 && !topo.monitoring)
     out.push('no observability stack: stage2-observability.ts when debugging needs more than logs; it also lets this advisor read 15-minute averages (--prometheus)');

@@ -55,7 +55,12 @@ export function parseK3s(text: string): K3sProbe {
   const datastore = lines.has('datastore etcd') ? 'etcd' : lines.has('datastore sqlite') ? 'sqlite' : role === 'server' && serverDir ? 'external' : null;
   const monitoringManifests = [...lines].filter((l) => l.startsWith('manifest ')).map((l) => l.slice('manifest '.length)).sort();
   const active = role === 'server' ? lines.has('active server') : role === 'agent' ? lines.has('active agent') : false;
-  return { role, datastore, active, monitoringManifests, dataDirReadable: !lines.has('unreadable') };
+  const offsite = (['s3', 'copy-timer'] as const).filter((o) => lines.has(`offsite ${o}`));
+  return {
+    role, datastore, active, monitoringManifests, dataDirReadable: !lines.has('unreadable'),
+    ...(monitoringManifests.length ? { alertReceivers: lines.has('alerting receivers') } : {}),
+    ...(datastore === 'etcd' ? { offsiteSnapshots: offsite } : {}),
+  };
 }
 
 export function clamp(n: number): number {

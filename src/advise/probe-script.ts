@@ -8,7 +8,8 @@
  *   // mem:  MemTotal / MemAvailable lines, and `cg LIMIT USAGE INACTIVE_FILE` in a container
  *   // disk: the df -Pk line of /var/lib/rancher/k3s (or /)
  *   // load: /proc/loadavg and the CPU count
- *   // k3s:  `unit server`, `datastore etcd`, `manifest monitoring-loki.yaml`, `active server`...
+ *   // k3s:  `unit server`, `datastore etcd`, `manifest monitoring-loki.yaml`, `alerting receivers`,
+ *   //       `offsite s3`, `offsite copy-timer`, `active server`...
  *
  * A node that is a container (PID 1 in a cgroup of its own, as with systemd in Docker or
  * LXC) shares /proc/stat and /proc/meminfo with its host machine, so its CPU is read from
@@ -70,9 +71,12 @@ const K3S_SCRIPT = [
   `    echo 'server-dir'`,
   `    [ -d "$K/server/db/etcd" ] && echo 'datastore etcd'`,
   `    [ -e "$K/server/db/state.db" ] && echo 'datastore sqlite'`,
-  `    for f in "$K"/server/manifests/monitoring-*.yaml; do [ -e "$f" ] && echo "manifest \${f##*/}"; done`,
+  `    for f in "$K"/server/manifests/monitoring-*.yaml; do [ -e "$f" ] && echo "manifest \${f##*/}"; done
+    grep -qs 'useExistingSecret: true' "$K"/server/manifests/monitoring-*.yaml && echo 'alerting receivers'`,
   `  else echo 'unreadable'; fi`,
   `fi`,
+  `grep -Eqs '^etcd-s3: *true' /etc/rancher/k3s/config.yaml && echo 'offsite s3'`,
+  `[ -e /etc/systemd/system/k3s-etcd-snapshot-copy.timer ] && echo 'offsite copy-timer'`,
   `command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet k3s && echo 'active server'`,
   `command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet k3s-agent && echo 'active agent'`,
   `true`,

@@ -82,6 +82,10 @@ export interface K3sProbe {
   monitoringManifests: string[];
   /** False when the data directory exists but could not be read (no privilege escalation). */
   dataDirReadable: boolean;
+  /** With monitoring manifests: whether Alertmanager was given receivers (helm-monitoring `alerting`). */
+  alertReceivers?: boolean;
+  /** On embedded etcd: where snapshots leave the host (etcd-s3 in config.yaml, the snapshot copy timer). */
+  offsiteSnapshots?: Array<'s3' | 'copy-timer'>;
 }
 
 export type NodeStatus = 'ok' | 'unreachable' | 'failed';

@@ -50,7 +50,7 @@ export async function validateCommand(a: Pick<RunArgs, 'playbook' | 'inventory' 
   const inv = await loadInventoryView(a.inventory, { vault });
   const pb = await loadPlaybook(a.playbook);
   const prepared = validatePlaybook(pb, inv, { extraVars: loadExtraVars(a.extraVars, vault), limit: a.limit, ...(a.slice ? { slice: a.slice } : {}), tags: a.tags, skipTags: a.skipTags, connectorFactory: connectorFactory({}) });
-  for (const w of inv.warnings) out(`warning: ${redact(w)}\n`);
+  for (const w of [...inv.warnings, ...prepared.warnings]) out(`warning: ${redact(w)}\n`);
   for (const p of prepared.plays) {
     const steps = [...p.perHost.values()].reduce((n, h) => n + h.steps.length, 0);
     const sliced = a.slice ? ` (slice ${a.slice.index}/${a.slice.count} of ${p.playHosts.length}: ${p.hosts.join(', ') || 'none'})` : '';

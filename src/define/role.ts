@@ -39,6 +39,11 @@ export interface RoleDefinition<S extends RoleVarsSchema> {
   handlers?: (vars: z.output<S>) => Record<string, HandlerSpec>;
   /** Names other tools give these variables in inventories (k3s-ansible's `extra_server_args`). */
   aliases?: readonly VarAlias[];
+  /**
+   * Settings that are valid but probably not what the user wants (alerts with no receiver):
+   * one sentence each. `capstan validate` prints them and a run emits them as warnings.
+   */
+  warnings?: (vars: z.output<S>, ctx: RoleContext) => string[];
 }
 
 /**

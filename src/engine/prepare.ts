@@ -76,12 +76,15 @@ export interface PreparedPlaybook {
   allHosts: string[];
   /** Hosts the playbook selects that run in other slices (empty when not sliced). */
   otherSlices: Set<string>;
+  /** The roles' warnings (RoleDefinition.warnings), each once, with the hosts it concerns. */
+  warnings: string[];
 }
 
 export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOptions): PreparedPlaybook {
   const problems: ConfigProblem[] = [];
   const plays: PreparedPlay[] = [];
   const knownTags = new Set<string>();
+  const warnings = new Map<string, Set<string>>();
   pb.plays.forEach((play, index) => {
     let hosts: string[] = [];
     try {
@@ -92,7 +95,7 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
       return;
     }
     const perHost = new Map<string, PreparedHost>();
-    for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, problems, knownTags));
+    for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, { problems, knownTags, warnings }));
     plays.push({ definition: play, index, hosts, playHosts: hosts, perHost, otherSlices: new Map() });
   });
   const otherSlices = o.slice ? keepSlice(plays, o.slice, problems) : new Set<string>();
@@ -100,7 +103,7 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
   checkTags(plays, knownTags, o, problems);
   if (problems.length) throw ConfigError.of(dedupeProblems(problems));
   const allHosts = [...new Set(plays.flatMap((p) => p.hosts))];
-  return { plays, allHosts, otherSlices };
+  return { plays, allHosts, otherSlices, warnings: [...warnings].map(([w, hosts]) => `${w} (${[...hosts].join(', ')})`) };
 }
 
 /**
@@ -122,7 +125,15 @@ function keepSlice(plays: PreparedPlay[], slice: Slice, problems: ConfigProblem[
   return new Set(selected.filter((h) => !mine.has(h)));
 }
 
-function prepareHost(play: PlayDefinition, playIndex: number, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, problems: ConfigProblem[], knownTags: Set<string>): PreparedHost {
+interface Findings {
+  problems: ConfigProblem[];
+  knownTags: Set<string>;
+  /** Warning text -> the hosts it was raised for. */
+  warnings: Map<string, Set<string>>;
+}
+
+function prepareHost(play: PlayDefinition, playIndex: number, host: string, playHosts: string[], inv: InventoryView, o: PrepareOptions, f: Findings): PreparedHost {
+  const { problems, knownTags } = f;
   const layers: VarLayer[] = [
     { label: `play "${play.name}" vars`, vars: play.vars ?? {} },
     { label: 'extra vars (-e)', vars: o.extraVars },
@@ -145,6 +156,10 @@ function prepareHost(play: PlayDefinition, playIndex: number, host: string, play
     const roleTags = [...tags, ...(use.options.tags ?? [])];
     for (const dep of def.dependencies?.(v.vars as never) ?? []) addRole(dep, conds, roleTags, `${scope}>${dep.role.definition.name}`);
     const list = guard(() => def.steps(v.vars as never, rctx), `role ${def.name}`, problems).map((step) => ({ step }));
+    for (const w of def.warnings?.(v.vars as never, rctx) ?? []) {
+      const key = `role ${def.name}: ${w}`;
+      f.warnings.set(key, (f.warnings.get(key) ?? new Set()).add(host));
+    }
     stepIds(playIndex, scope, list, counts).forEach((id, i) => {
       const step = (list[i] as { step: Step }).step;
       steps.push({ step, id, tags: [...roleTags, ...(step.options.tags ?? [])], conditions: conds, become: step.options.become ?? use.options.become, role: def.name });

@@ -31,7 +31,7 @@ export async function runPlaybook(pb: Playbook, inv: InventoryView, options: Eng
   const state = new RunState(inv, options, listener, new Set(prepared.allHosts));
   state.otherSlices = prepared.otherSlices;
   const started = Date.now();
-  for (const w of inv.warnings) state.emit({ type: 'warning', message: w });
+  for (const w of [...inv.warnings, ...prepared.warnings]) state.emit({ type: 'warning', message: w });
   state.emit({
     type: 'run.start', runId: state.runId, playbook: pb.name ?? options.playbookId, check: options.check, diff: options.diff,
     forks: options.forks, hosts: prepared.allHosts, time: new Date(started).toISOString(),

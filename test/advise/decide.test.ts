@@ -16,6 +16,8 @@ interface Case {
   /** Every pattern must match some reason. */
   reasons?: RegExp[];
   notes?: RegExp[];
+  /** No note may match these. */
+  notNotes?: RegExp[];
   partial?: boolean;
 }
 
@@ -43,9 +45,12 @@ const thresholds: Case[] = [
 
 const stages: Case[] = [
   { name: 'no K3s anywhere: install stage 1', nodes: [bare('s1', 'server'), bare('a1', 'agent')], current: 0, target: 1, action: 'install', playbooks: [S1], reasons: [/no K3s server was found/] },
-  { name: 'a server with monitoring manifests is stage 2', nodes: [server('s1', { monitoring: true })], current: 2, target: 2, action: 'stay', playbooks: [] },
+  { name: 'a server with monitoring manifests is stage 2', nodes: [server('s1', { monitoring: true })], current: 2, target: 2, action: 'stay', playbooks: [], notNotes: [/alerts go nowhere/] },
+  { name: 'a monitoring stack without alert receivers: alerts go nowhere', nodes: [server('s1', { monitoring: true, receivers: false })], current: 2, target: 2, action: 'stay', playbooks: [], notes: [/^alerts go nowhere: the monitoring stack has no alert receivers; set alerting\.receivers/] },
   { name: 'a server and an agent are stage 3', nodes: [server('s1'), agent('a1')], current: 3, target: 3, action: 'stay', playbooks: [], notes: [/no observability stack/] },
-  { name: 'three servers on etcd are stage 4', nodes: [server('s1', { store: 'etcd' }), server('s2', { store: 'etcd' }), server('s3', { store: 'etcd' })], current: 4, target: 4, action: 'stay', playbooks: [] },
+  { name: 'three servers on etcd are stage 4', nodes: [server('s1', { store: 'etcd' }), server('s2', { store: 'etcd' }), server('s3', { store: 'etcd' })], current: 4, target: 4, action: 'stay', playbooks: [], notNotes: [/off-site/] },
+  { name: 'an HA cluster whose snapshots never leave it is flagged', nodes: ['s1', 's2', 's3'].map((n) => server(n, { store: 'etcd', offsite: [] })), current: 4, target: 4, action: 'stay', playbooks: [], notes: [/^HA cluster without off-site etcd snapshots: .*set etcd_s3 or snapshot_copy/] },
+  { name: 'the copy timer on one server is off-site enough', nodes: [server('s1', { store: 'etcd', offsite: ['copy-timer'] }), server('s2', { store: 'etcd', offsite: [] }), server('s3', { store: 'etcd', offsite: [] })], current: 4, target: 4, action: 'stay', playbooks: [], notNotes: [/off-site/] },
   { name: 'two servers on etcd are not HA', nodes: [server('s1', { store: 'etcd' }), server('s2', { store: 'etcd' })], current: 3, target: 3, action: 'stay', playbooks: [], notes: [/etcd with 2 servers has no fault tolerance/] },
   { name: 'two servers on an external datastore are HA', nodes: [server('s1', { store: 'external' }), server('s2', { store: 'external' })], current: 4, target: 4, action: 'stay', playbooks: [] },
   { name: 'an agent declared but not installed is pending, and its load does not count', nodes: [server('s1', { cpu: 20 }), bare('a1', 'agent', { cpu: 99 })], current: 1, target: 1, action: 'stay', playbooks: [], notes: [/group agent lists a1 without a K3s agent installed: stage3-multi-node\.ts joins it/] },
@@ -96,6 +101,7 @@ for (const [group, cases] of Object.entries({ thresholds, stages, clusters, sla,
         for (const [name, p] of Object.entries(c.pressure ?? {})) assert.equal(a.nodes.find((n) => n.name === name)?.pressure, p, `pressure of ${name}`);
         for (const r of c.reasons ?? []) assert.ok(a.reasons.some((x) => r.test(x)), `no reason matches ${r}:\n${a.reasons.join('\n')}`);
         for (const r of c.notes ?? []) assert.ok(a.notes.some((x) => r.test(x)), `no note matches ${r}:\n${a.notes.join('\n')}`);
+        for (const r of c.notNotes ?? []) assert.ok(!a.notes.some((x) => r.test(x)), `a note matches ${r}:\n${a.notes.join('\n')}`);
       });
     }
   });

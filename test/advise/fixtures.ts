@@ -31,10 +31,16 @@ function probe(p: Partial<K3sProbe>): K3sProbe {
   return { role: null, datastore: null, active: false, monitoringManifests: [], dataDirReadable: true, ...p };
 }
 
-export function server(name: string, l: Load & { store?: K3sProbe['datastore']; monitoring?: boolean } = {}): NodeReport {
+/** `receivers`: the monitoring stack has alert receivers; `offsite`: where an etcd server's snapshots go. */
+export function server(name: string, l: Load & { store?: K3sProbe['datastore']; monitoring?: boolean; receivers?: boolean; offsite?: K3sProbe['offsiteSnapshots'] } = {}): NodeReport {
+  const store = l.store ?? 'sqlite';
   return {
     name, declaredRole: 'server', status: 'ok', metrics: metrics(l),
-    k3s: probe({ role: 'server', datastore: l.store ?? 'sqlite', active: true, monitoringManifests: l.monitoring ? ['monitoring-kube-prometheus-stack.yaml', 'monitoring-loki.yaml'] : [] }),
+    k3s: probe({
+      role: 'server', datastore: store, active: true, monitoringManifests: l.monitoring ? ['monitoring-kube-prometheus-stack.yaml', 'monitoring-loki.yaml'] : [],
+      ...(l.monitoring ? { alertReceivers: l.receivers ?? true } : {}),
+      ...(store === 'etcd' ? { offsiteSnapshots: l.offsite ?? ['s3'] } : {}),
+    }),
   };
 }
 

@@ -81,7 +81,10 @@ describe('parseK3s', () => {
   const cases: Array<[string, string, Partial<ReturnType<typeof parseK3s>>]> = [
     ['nothing installed', '', { role: null, datastore: null, active: false, dataDirReadable: true }],
     ['a stage 1 server on SQLite', 'unit server\nserver-dir\ndatastore sqlite\nactive server\n', { role: 'server', datastore: 'sqlite', active: true }],
-    ['an etcd server (state.db migrated away)', 'unit server\nserver-dir\ndatastore etcd\n', { role: 'server', datastore: 'etcd', active: false }],
+    ['an etcd server (state.db migrated away)', 'unit server\nserver-dir\ndatastore etcd\n', { role: 'server', datastore: 'etcd', active: false, offsiteSnapshots: [] }],
+    ['an etcd server whose snapshots go to S3 and a backup host', 'unit server\nserver-dir\ndatastore etcd\noffsite copy-timer\noffsite s3\n', { offsiteSnapshots: ['s3', 'copy-timer'] }],
+    ['a monitoring stack without alert receivers', 'unit server\nserver-dir\ndatastore sqlite\nmanifest monitoring-kube-prometheus-stack.yaml\n', { alertReceivers: false, offsiteSnapshots: undefined }],
+    ['a monitoring stack with alert receivers', 'unit server\nserver-dir\ndatastore sqlite\nmanifest monitoring-kube-prometheus-stack.yaml\nalerting receivers\n', { alertReceivers: true }],
     ['a server on an external datastore', 'unit server\nserver-dir\nactive server\n', { role: 'server', datastore: 'external' }],
     ['an agent', 'unit agent\nactive agent\n', { role: 'agent', datastore: null, active: true }],
     ['a server whose data dir could not be read', 'unit server\nunreadable\n', { role: 'server', datastore: null, dataDirReadable: false }],

@@ -5,14 +5,9 @@ import {
   credentialsDigest, helmControllerPreflight, helmMonitoring, monitoringVars, parseControllerProbe, grafanaAdminSecret, helmRelease, helmReleasesDeployed, parseHelmStatus, parseReleaseStatus, releaseState, waitScript,
 } from '@capstan/helm-monitoring';
 import { renderScript } from '../../src/commands/command.ts';
-import { Secret, type Plan } from '../../src/index.ts';
+import { Secret } from '../../src/index.ts';
 
-/** A module's plan for parsed arguments and fact values: facts in, changes out. */
-function plan(module: { definition: unknown }, args: unknown, facts: Record<string, unknown>): Plan {
-  const def = module.definition as { args: { parse(a: unknown): unknown }; plan(a: unknown, f: unknown): Plan };
-  return def.plan(def.args.parse(args), facts);
-}
-const execs = (p: Plan) => p.changes.flatMap((c) => c.actions.flatMap((a) => (a.kind === 'exec' ? [a.command] : [])));
+import { execs, plan } from '../support/module-table.ts';
 
 const helmChart = (name: string, version: string, failed?: string) => ({
   metadata: { name }, spec: { version },

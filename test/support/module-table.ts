@@ -120,3 +120,12 @@ function checkPlan(plan: Plan, row: Row): void {
   if (row.notRuns) assert.doesNotMatch(text, row.notRuns);
   if (row.diff) assert.match(plan.changes.flatMap((c) => (c.diff ? [c.diff.after ?? ''] : [])).join('\n'), row.diff);
 }
+
+/** A module's plan for parsed arguments and fact values: facts in, changes out. */
+export function plan(module: { definition: unknown }, args: unknown, facts: Record<string, unknown>): Plan {
+  const def = module.definition as { args: { parse(a: unknown): unknown }; plan(a: unknown, f: unknown): Plan };
+  return def.plan(def.args.parse(args), facts);
+}
+
+/** The commands a plan runs, in order. */
+export const execs = (p: Plan) => p.changes.flatMap((c) => c.actions.flatMap((a) => (a.kind === 'exec' ? [a.command] : [])));

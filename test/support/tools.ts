@@ -33,6 +33,8 @@ export const TOOLS = {
   haproxy: tool('haproxy'),
   keepalived: tool('keepalived'),
   promtool: tool('promtool', 'prometheus'),
+  alertmanager: tool('prometheus-alertmanager'),
+  amtool: tool('amtool', 'prometheus-alertmanager'),
   ansibleVault: tool('ansible-vault', 'ansible-core'),
   curl: tool('curl'),
   wget: tool('wget'),

@@ -15,7 +15,9 @@
 import { k3sPaths } from '@capstan/k3s-server';
 import { copy, deferred, defineRole, file, type Step, type StepContext } from 'capstan';
 import { enabledCharts, renderManifests, VALUES_BY_CHART, type Manifest } from './manifests.ts';
-import { grafanaAdminSecret } from './modules/admin-secret.ts';
+import { alertingWarnings, alertmanagerYaml } from './alerting.ts';
+import { etcdEndpointsOf, withEtcdEndpoints } from './etcd.ts';
+import { grafanaAdminSecret, k8sSecret } from './modules/admin-secret.ts';
 import { helmRelease } from './modules/helm-cli.ts';
 import { helmControllerPreflight } from './modules/preflight.ts';
 import { helmReleasesDeployed } from './modules/releases.ts';
@@ -40,6 +42,20 @@ function adminSecret(v: MonitoringVars): Step[] {
   return [grafanaAdminSecret({ namespace: v.namespace, name: v.grafana.admin_secret_name, user: v.grafana.admin_user, password },
     { name: `Grafana admin Secret ${v.namespace}/${v.grafana.admin_secret_name}`, ...first })];
 }
+
+/** Alertmanager's configuration (receivers with their URLs and passwords) as a Secret the chart points at. */
+function alertmanagerSecret(v: MonitoringVars): Step[] {
+  if (!v.kps.enabled || !v.alerting.receivers.length) return [];
+  const name = v.alerting.secret_name;
+  return [k8sSecret({ namespace: v.namespace, name, data: { 'alertmanager.yaml': alertmanagerYaml(v.alerting) } },
+    { name: `Alertmanager configuration Secret ${v.namespace}/${name} (${v.alerting.receivers.map((r) => `${r.type} ${r.name}`).join(', ')})`, ...first })];
+}
+
+/** The user wrote Alertmanager's configuration into the chart values themselves. */
+const ownAlertmanagerConfig = (v: MonitoringVars) => {
+  const am = v.kps.values.alertmanager as { config?: unknown } | undefined;
+  return am !== null && typeof am === 'object' && am.config !== undefined;
+};
 
 const write = (v: MonitoringVars, m: Manifest) =>
   copy({ dest: `${v.manifests_dir}/${m.file}`, content: m.text, mode: '0600' }, { name: `manifest ${m.file}` });
@@ -94,17 +110,26 @@ export const helmMonitoring = defineRole({
   name: 'helm-monitoring',
   description: 'Prometheus, Alertmanager, Grafana, Loki, Tempo, Alloy, Traefik metrics, dashboards and alert rules on K3s',
   vars: monitoringVars,
-  steps: (given) => {
+  warnings: (v, ctx) => [
+    ...alertingWarnings(v.alerting, { alertmanager: v.kps.enabled, ownConfig: ownAlertmanagerConfig(v) }),
+    ...(v.kps.enabled ? etcdEndpointsOf(v, ctx).warnings : []),
+  ],
+  steps: (given, ctx) => {
     // the auto-deploy directory follows a non-default data directory unless set on its own
     const v = given.manifests_dir === MANIFESTS_DIR ? { ...given, manifests_dir: k3sPaths(given.k3s_data_dir).manifests } : given;
-    return [
-      ...(v.mode === 'helm-controller' || v.traefik_metrics.enabled
-        ? [helmControllerPreflight({ traefik: v.traefik_metrics.enabled }, { name: 'K3s Helm controller present', ...first })]
-        : []),
-      file({ path: v.manifests_dir, state: 'directory' }, { name: 'K3s auto-deploy directory' }),
-      ...airgapSteps(v),
-      ...adminSecret(v),
-      ...(v.mode === 'helm-controller' ? controllerSteps(v) : cliSteps(v)),
-    ];
+    return steps(withEtcdEndpoints(v, ctx));
   },
 });
+
+function steps(v: MonitoringVars): Step[] {
+  return [
+    ...(v.mode === 'helm-controller' || v.traefik_metrics.enabled
+      ? [helmControllerPreflight({ traefik: v.traefik_metrics.enabled }, { name: 'K3s Helm controller present', ...first })]
+      : []),
+    file({ path: v.manifests_dir, state: 'directory' }, { name: 'K3s auto-deploy directory' }),
+    ...airgapSteps(v),
+    ...adminSecret(v),
+    ...alertmanagerSecret(v),
+    ...(v.mode === 'helm-controller' ? controllerSteps(v) : cliSteps(v)),
+  ];
+}

@@ -57,8 +57,13 @@ function grafanaValues(v: MonitoringVars): Values {
   };
 }
 
+/** kube-prometheus-stack's `kubeEtcd`: the servers' etcd metrics (etcd-expose-metrics, port 2381), or off. */
+export function etcdScrape(endpoints: readonly string[]): Values {
+  return endpoints.length ? { enabled: true, endpoints: [...endpoints], service: { enabled: true, port: 2381, targetPort: 2381 } } : { enabled: false };
+}
+
 export function kpsValues(v: MonitoringVars): Values {
-  const etcd = v.etcd_endpoints.length > 0;
+  const endpoints = v.etcd_endpoints === 'auto' ? [] : v.etcd_endpoints;
   const base: Values = {
     prometheus: {
       prometheusSpec: {
@@ -69,12 +74,18 @@ export function kpsValues(v: MonitoringVars): Values {
         storageSpec: pvc(v, v.storage.prometheus),
       },
     },
-    alertmanager: { alertmanagerSpec: { storage: pvc(v, v.storage.alertmanager) } },
+    alertmanager: {
+      alertmanagerSpec: {
+        storage: pvc(v, v.storage.alertmanager),
+        // receivers hold credentials: their configuration is a Secret the role applies, not chart values
+        ...(v.alerting.receivers.length ? { useExistingSecret: true, configSecret: v.alerting.secret_name } : {}),
+      },
+    },
     grafana: grafanaValues(v),
     kubeControllerManager: { enabled: false },
     kubeScheduler: { enabled: false },
     kubeProxy: { enabled: false },
-    kubeEtcd: etcd ? { enabled: true, endpoints: v.etcd_endpoints, service: { enabled: true, port: 2381, targetPort: 2381 } } : { enabled: false },
+    kubeEtcd: etcdScrape(endpoints),
     additionalPrometheusRulesMap: ruleGroups(v.alerts, v.traefik_metrics.enabled),
   };
   return mergeValues(base, v.kps.values);

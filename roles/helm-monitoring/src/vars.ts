@@ -11,6 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirVar, k3sPaths, secretVar } from '@capstan/k3s-server';
 import { z } from 'capstan';
+import { alertingVar } from './alerting.ts';
 
 export const MANIFESTS_DIR = k3sPaths().manifests;
 export const STATIC_CHARTS_DIR = k3sPaths().staticCharts;
@@ -85,8 +86,10 @@ export const monitoringVars = z.object({
     app_namespace: z.string().min(1).default('default').describe('namespace the application dashboard selects by default'),
     folder: z.string().min(1).default('Capstan'),
   }).strict().prefault({}),
-  etcd_endpoints: z.array(z.string().regex(/^[0-9a-fA-F.:]+$/, 'must be an IP address')).default([])
-    .describe('server IPs with etcd-expose-metrics (stage 4); empty: etcd is not scraped'),
+  alerting: alertingVar.prefault({}).describe('Alertmanager receivers (webhook, email, slack) by severity; their URLs and passwords are Secrets, applied as a Kubernetes Secret'),
+  etcd_endpoints: z.union([z.literal('auto'), z.array(z.string().regex(/^[0-9a-fA-F.:]+$/, 'must be an IP address'))]).default('auto')
+    .describe('etcd metrics (etcd-expose-metrics, port 2381) to scrape; auto: the ansible_host of every host of servers_group when the servers run embedded etcd (several servers, or mode cluster-init), none otherwise'),
+  servers_group: z.string().min(1).default('server').describe('inventory group of the K3s servers (for etcd_endpoints: auto)'),
   airgap: z.object({ charts_dir: chartsDir }).strict().optional()
     .describe('controller directory with <chart>-<version>.tgz for every enabled chart, served from the server static directory'),
   wait_timeout_s: z.number().int().min(10).max(7200).default(900).describe('bound on waiting for all releases to be deployed'),
