@@ -9,9 +9,14 @@
  *
  * The load balancer's address is `lb_address`, else the ansible_host of the first
  * `loadbalancer` host; its port `lb_port` (default 6443, HAProxy's default frontend).
+ *
+ * Snapshots must leave the servers: set `etcd_s3` or `snapshot_copy` (or, knowingly,
+ * `etcd_offsite_backup: none-i-accept-the-risk`); otherwise the run stops before connecting.
+ * When stage 2 is installed, its Prometheus then scrapes etcd on every server (nothing to set).
  */
 import { etcdJoin, etcdLbAnswers, etcdMigrate, kubeconfigViaLb } from '@capstan/etcd-migrate';
 import { haproxy } from '@capstan/haproxy';
+import { etcdScrapeSteps } from '@capstan/helm-monitoring';
 import { agentVars, k3sAgent } from '@capstan/k3s-agent';
 import { definePlaybook, z, type RoleContext } from 'capstan';
 
@@ -51,5 +56,6 @@ export default definePlaybook({
       },
       handlers: k3sAgent.definition.handlers?.(agentVars.parse({})) ?? {},
     },
+    { name: 'monitoring: etcd metrics', hosts: 'server', become: true, steps: (vars, ctx) => etcdScrapeSteps(vars, ctx) },
   ],
 });

@@ -349,6 +349,7 @@ def server(_args):
         f.write("%s server %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), VERSION))
     log("info", "Starting k3s %s (test-double) server on port %d" % (VERSION, port))
     sd_notify("READY=1")
+    churn_start()  # churn section
     httpd.serve_forever()
 
 
@@ -549,7 +550,9 @@ def kubectl(args):
 #   kubectl           create namespace|configmap|secret|deployment N [-n NS], delete KIND N [-n NS],
 #                     get KINDS -A -o name|custom-columns=..., get nodes -l key=value.
 # Failure on demand: while /var/lib/rancher/k3s/test-double-fail-migration exists, a migration
-# creates server/db/etcd and then dies before copying anything.
+# creates server/db/etcd and then dies before copying anything; while test-double-lose-object holds
+# `Kind/namespace/name`, a migration drops that object. Objects have a uid, a resourceVersion (the
+# migration renumbers them, as K3s's re-put into a new etcd does) and an owner uid (or none).
 import sqlite3
 
 DB = SERVER + "/db"
@@ -566,9 +569,20 @@ KINDS = {"ns": "namespace", "namespace": "namespace", "namespaces": "namespace",
          "ds": "daemonset.apps", "daemonset": "daemonset.apps", "daemonsets": "daemonset.apps",
          "svc": "service", "service": "service", "services": "service",
          "secret": "secret", "secrets": "secret", "cm": "configmap", "configmap": "configmap", "configmaps": "configmap",
-         "pvc": "persistentvolumeclaim", "persistentvolumeclaim": "persistentvolumeclaim", "persistentvolumeclaims": "persistentvolumeclaim"}
+         "pvc": "persistentvolumeclaim", "persistentvolumeclaim": "persistentvolumeclaim", "persistentvolumeclaims": "persistentvolumeclaim",
+         "ev": "event", "event": "event", "events": "event"}
 KIND_NAMES = {"namespace": "Namespace", "deployment.apps": "Deployment", "statefulset.apps": "StatefulSet", "daemonset.apps": "DaemonSet",
-              "service": "Service", "secret": "Secret", "configmap": "ConfigMap", "persistentvolumeclaim": "PersistentVolumeClaim"}
+              "service": "Service", "secret": "Secret", "configmap": "ConfigMap", "persistentvolumeclaim": "PersistentVolumeClaim", "event": "Event"}
+LOSE_OBJECT = DATA + "/test-double-lose-object"
+
+
+def new_object(kind, ns, name, data, rv, owner=""):
+    """An object as the store keeps it: metadata.uid is set once, resourceVersion on every write."""
+    return {"kind": kind, "namespace": ns, "name": name, "data": data, "uid": str(__import__("uuid").uuid4()), "rv": rv, "owner": owner}
+
+
+def next_rv(objs):
+    return max([int(o.get("rv", 0)) for o in objs] + [1]) + 1
 
 
 def default_objects(node):
@@ -576,13 +590,14 @@ def default_objects(node):
     objs += [("deployment.apps", "kube-system", n) for n in ("coredns", "local-path-provisioner", "metrics-server")]
     objs += [("service", "default", "kubernetes"), ("service", "kube-system", "kube-dns"), ("configmap", "kube-system", "coredns"),
              ("secret", "kube-system", "%s.node-password.k3s" % node)]
-    return [{"kind": k, "namespace": ns, "name": n, "data": {}} for k, ns, n in objs]
+    return [new_object(k, ns, n, {}, i + 2) for i, (k, ns, n) in enumerate(objs)]
 
 
 def sqlite_objects():
     con = sqlite3.connect(STATE_DB)
     try:
-        return [{"kind": k, "namespace": ns, "name": n, "data": json.loads(d)} for k, ns, n, d in con.execute("SELECT kind, namespace, name, data FROM kine ORDER BY kind, namespace, name")]
+        return [{"kind": k, "namespace": ns, "name": n, "data": json.loads(d), "uid": u, "rv": rv, "owner": ow}
+                for k, ns, n, d, u, rv, ow in con.execute("SELECT kind, namespace, name, data, uid, rv, owner FROM kine ORDER BY kind, namespace, name")]
     finally:
         con.close()
 
@@ -590,9 +605,10 @@ def sqlite_objects():
 def sqlite_write(objs):
     con = sqlite3.connect(STATE_DB)
     try:
-        con.execute("CREATE TABLE IF NOT EXISTS kine (kind TEXT, namespace TEXT, name TEXT, data TEXT, PRIMARY KEY (kind, namespace, name))")
+        con.execute("CREATE TABLE IF NOT EXISTS kine (kind TEXT, namespace TEXT, name TEXT, data TEXT, uid TEXT, rv INTEGER, owner TEXT, PRIMARY KEY (kind, namespace, name))")
         con.execute("DELETE FROM kine")
-        con.executemany("INSERT INTO kine VALUES (?, ?, ?, ?)", [(o["kind"], o["namespace"], o["name"], json.dumps(o["data"], sort_keys=True)) for o in objs])
+        con.executemany("INSERT INTO kine VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(o["kind"], o["namespace"], o["name"], json.dumps(o["data"], sort_keys=True), o["uid"], int(o["rv"]), o.get("owner", "")) for o in objs])
         con.commit()
     finally:
         con.close()
@@ -638,6 +654,10 @@ def migrate_sqlite(name):
     if os.path.exists(FAIL_MIGRATION):
         fatal("starting kubernetes: preparing server: failed to migrate content from sqlite to etcd: test double told to fail (%s)" % FAIL_MIGRATION)
     objs = sqlite_objects()
+    lose = open(LOSE_OBJECT).read().strip() if os.path.exists(LOSE_OBJECT) else None
+    objs = [o for o in objs if "%s/%s/%s" % (KIND_NAMES[o["kind"]], o["namespace"] or "<none>", o["name"]) != lose]
+    for i, o in enumerate(sorted(objs, key=lambda o: (o["kind"], o["namespace"], o["name"]))):
+        o["rv"] = i + 2
     write_private(ETCD_OBJECTS, json.dumps(objs, indent=1, sort_keys=True))
     os.rename(STATE_DB, STATE_DB + ".migrated")
     log("info", "Migration of %d objects from sqlite to etcd done" % len(objs))
@@ -786,9 +806,15 @@ def etcd_route(handler, state, method):
             return handler.reply(200, json.dumps(store_objects()), "application/json") or True
         body = json.loads(handler.rfile.read(int(handler.headers.get("Content-Length", "0"))) or b"{}")
         with LOCK:
-            objs = [o for o in store_objects() if (o["kind"], o["namespace"], o["name"]) != (body["kind"], body["namespace"], body["name"])]
+            objs = store_objects()
+            key = (body["kind"], body["namespace"], body["name"])
+            old = next((o for o in objs if (o["kind"], o["namespace"], o["name"]) == key), None)
+            objs = [o for o in objs if o is not old]
             if body.get("op") == "create":
-                objs.append({"kind": body["kind"], "namespace": body["namespace"], "name": body["name"], "data": body.get("data", {})})
+                o = new_object(body["kind"], body["namespace"], body["name"], body.get("data", {}), next_rv(objs + ([old] if old else [])), body.get("owner", ""))
+                if old:
+                    o["uid"] = old["uid"]  # an update (apply) keeps the object's identity
+                objs.append(o)
             store_write(objs)
         return handler.reply(200, "ok") or True
     return False
@@ -839,7 +865,9 @@ def etcd_kubectl(rest, output):
             print("\n".join("%s/%s" % (o["kind"], o["name"]) for o in objs))
         elif output and output.startswith("custom-columns="):
             cols = [c.partition(":")[2] for c in output[len("custom-columns="):].split(",")]
-            field = {".kind": lambda o: KIND_NAMES[o["kind"]], ".metadata.namespace": lambda o: o["namespace"] or "<none>", ".metadata.name": lambda o: o["name"]}
+            field = {".kind": lambda o: KIND_NAMES[o["kind"]], ".metadata.namespace": lambda o: o["namespace"] or "<none>", ".metadata.name": lambda o: o["name"],
+                     ".metadata.uid": lambda o: o["uid"], ".metadata.resourceVersion": lambda o: str(o["rv"]),
+                     ".metadata.ownerReferences[0].uid": lambda o: o.get("owner") or "<none>"}
             if "--no-headers" not in rest:
                 print(" ".join(c.partition(":")[0] for c in output[len("custom-columns="):].split(",")))
             for o in objs:
@@ -873,6 +901,47 @@ def etcd_snapshot(args):
         return
     sys.exit("k3s etcd-snapshot (test-double): unsupported subcommand %s" % sub)
 # ==== etcd section (K3s TEST DOUBLE, etcd-migrate) END ====
+
+
+# ==== churn section (K3s TEST DOUBLE, etcd-migrate on a live cluster) BEGIN ====
+# A live cluster's controllers: while /var/lib/rancher/k3s/test-double-churn exists, the server that
+# holds the datastore creates an owned ConfigMap and an Event in kube-system every CHURN_SECONDS and
+# deletes the oldest beyond CHURN_KEEP of each, as controllers and the event TTL do.
+CHURN = DATA + "/test-double-churn"
+CHURN_SECONDS = 0.3
+CHURN_KEEP = 4
+CHURN_OWNER = "00000000-0000-4000-8000-0000000c4017"
+
+
+def churn_start():
+    """Called by server() once the API serves."""
+    threading.Thread(target=churn_loop, daemon=True).start()
+
+
+def churn_once(objs, n):
+    rv = next_rv(objs)
+    stamp = "churn-%d-%d" % (int(time.time() * 1000), n)
+    objs = objs + [new_object("configmap", "kube-system", stamp, {"tick": str(n)}, rv, CHURN_OWNER), new_object("event", "kube-system", stamp, {}, rv + 1)]
+    for kind in ("configmap", "event"):
+        mine = sorted((o for o in objs if o["kind"] == kind and o["name"].startswith("churn-")), key=lambda o: int(o["rv"]))
+        drop = {id(o) for o in mine[:-CHURN_KEEP]}
+        objs = [o for o in objs if id(o) not in drop]
+    return objs
+
+
+def churn_loop():
+    n = 0
+    while True:
+        time.sleep(CHURN_SECONDS)
+        if ETCD["upstream"] or not os.path.exists(CHURN):
+            continue
+        n += 1
+        try:
+            with LOCK:
+                store_write(churn_once(store_objects(), n))
+        except Exception as e:  # the datastore moves under it during a migration or restore: try again
+            log("error", "churn: %s" % e)
+# ==== churn section (K3s TEST DOUBLE, etcd-migrate on a live cluster) END ====
 
 
 # ==== helm controller section (K3s TEST DOUBLE, helm-monitoring) BEGIN ====

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { dockerSkipReason, startNodes, type NodeSet } from '../../src/testing/index.ts';
 import type { AdviseReport } from '../../src/advise/report.ts';
+import { helmChart, monitoringVars } from '@capstan/helm-monitoring';
+import { Secret } from '../../src/index.ts';
 
 const skip = await dockerSkipReason();
 const root = new URL('../..', import.meta.url).pathname;
@@ -70,6 +72,32 @@ describe('capstan advise on throwaway nodes', { skip }, () => {
     } finally {
       await set.exec('server1', ['sh', '-c', 'pkill -f "while :; do :; done" || true']);
       await container.update({ CpuQuota: -1, CpuShares: 1024 });
+    }
+  });
+
+  it('a monitoring stack without receivers: alerts go nowhere; an etcd server whose config sends snapshots to S3 is off-site', async () => {
+    const kps = (receivers: unknown[]) => helmChart(monitoringVars.parse({ grafana: { admin_password: new Secret('x') }, alerting: { receivers } }), 'kps').text;
+    const manifest = '/var/lib/rancher/k3s/server/manifests/monitoring-kube-prometheus-stack.yaml';
+    const put = async (text: string) => assert.equal((await set.exec('server1', ['sh', '-c', `cat > ${manifest}`], { stdin: text })).exitCode, 0);
+    const advise = async () => {
+      const run = await capstan(['advise', '-i', inventory, '--sample-seconds', '1', '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      return JSON.parse(run.stdout) as AdviseReport;
+    };
+    try {
+      await put(kps([]));
+      const none = await advise();
+      assert.equal(none.nodes.find((n) => n.name === 'server1')?.k3s?.alertReceivers, false);
+      assert.match(none.advice.notes.join('\n'), /^alerts go nowhere: the monitoring stack has no alert receivers/m);
+      await put(kps([{ type: 'webhook', name: 'ops', url: 'https://hooks.example.net/k3s' }]));
+      const some = await advise();
+      assert.equal(some.nodes.find((n) => n.name === 'server1')?.k3s?.alertReceivers, true);
+      assert.doesNotMatch(some.advice.notes.join('\n'), /alerts go nowhere/);
+      const etcd = await set.exec('server1', ['sh', '-c', 'mkdir -p /var/lib/rancher/k3s/server/db/etcd /etc/rancher/k3s && printf "cluster-init: true\\netcd-s3: true\\n" > /etc/rancher/k3s/config.yaml && chmod 600 /etc/rancher/k3s/config.yaml']);
+      assert.equal(etcd.exitCode, 0, etcd.stderr);
+      assert.deepEqual((await advise()).nodes.find((n) => n.name === 'server1')?.k3s?.offsiteSnapshots, ['s3']);
+    } finally {
+      await set.exec('server1', ['sh', '-c', `rm -rf ${manifest} /var/lib/rancher/k3s/server/db/etcd /etc/rancher/k3s/config.yaml`]);
     }
   });
 

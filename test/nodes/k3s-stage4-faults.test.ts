@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { etcdJoin, etcdMigrate } from '@capstan/etcd-migrate';
+import { etcdJoin, etcdMigrate, NO_OFFSITE_BACKUP } from '@capstan/etcd-migrate';
 import { definePlaybook } from '../../src/index.ts';
 import { connectorFactory } from '../../src/cli/connectors.ts';
 import type { Playbook } from '../../src/define/playbook.ts';
@@ -49,7 +49,7 @@ describe('stage 4 faults: an interrupted run and a server lost while joining (K3
 
   it('SIGINT after the backup, then while server2 joins: only the current server is touched; each next run starts from the gates and resumes', async () => {
     set = await startNodes({ groups: { server: 3 }, withPython: true });
-    const vars = { airgap_dir: await buildTestDoubleAirgap(join(set.workDir, 'airgap-test-double'), V1), k3s_version: V1, fetch_kubeconfig: false, fetch_backup_to: join(set.workDir, 'backups') };
+    const vars = { airgap_dir: await buildTestDoubleAirgap(join(set.workDir, 'airgap-test-double'), V1), k3s_version: V1, fetch_kubeconfig: false, fetch_backup_to: join(set.workDir, 'backups'), etcd_offsite_backup: NO_OFFSITE_BACKUP };
     // a cluster that started on SQLite: stage 1 on the first server alone (mode single), before the inventory had three servers
     assert.equal((await run(set, stage1, { ...vars, mode: 'single' }, { limit: 'server1' })).recap.exitCode, 0);
     const sh = (host: string, script: string) => set!.exec(host, ['sh', '-c', script]);

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { parseHostState, parseNodes, parsePeerPorts, parseInventory } from '@capstan/etcd-migrate';
 
 describe('etcd-migrate fact parsers', () => {
@@ -19,7 +20,11 @@ describe('etcd-migrate fact parsers', () => {
 
   it('version, sizes, activity and the backup marker', () => {
     const st = host(['etcd=no', 'statedb=yes', 'migrated=no', 'endpoint=no', ...common]);
-    assert.deepEqual(st, { datastore: 'sqlite', etcdDir: false, stateDb: true, stateDbMigrated: false, version: 'v1.32.11+k3s3', active: true, dbBytes: 1048576, freeBytes: 2147483648, backupPresent: false, hostname: 'server1' });
+    assert.deepEqual(st, { datastore: 'sqlite', etcdDir: false, stateDb: true, stateDbMigrated: false, version: 'v1.32.11+k3s3', active: true, dbBytes: 1048576, freeBytes: 2147483648, backupPresent: false, hostname: 'server1', token: 'unknown' });
+  });
+
+  it('the token against the backup manifest: same, differs, unknown', () => {
+    for (const t of ['same', 'differs', 'unknown'] as const) assert.equal(host(['etcd=yes', 'statedb=no', 'migrated=yes', 'endpoint=no', ...common, `token=${t}`]).token, t);
   });
 
   it('K3s not installed: version null, sizes 0', () => {
@@ -52,10 +57,11 @@ describe('etcd-migrate fact parsers', () => {
   });
 
   it('inventory: counts per kind and a hash equal to sha256sum of the same lines', () => {
-    const inv = parseInventory('ConfigMap/kube-system/coredns\nNamespace/<none>/default\n');
-    // printf 'ConfigMap/kube-system/coredns\nNamespace/<none>/default\n' | sha256sum
-    assert.equal(inv.sha256, '21d20bf957d89c3476f5f4602175413edbd6cec6c93eaaae2af4d2f276fa6dc1');
+    const text = 'ConfigMap/kube-system/coredns u-1 7 -\nNamespace/<none>/default u-2 3 owned\n';
+    const inv = parseInventory(text);
+    assert.equal(inv.sha256, execFileSync('sha256sum', { input: text, encoding: 'utf8' }).split(' ')[0]);
     assert.deepEqual(inv.counts, { ConfigMap: 1, Namespace: 1 });
+    assert.deepEqual(inv.kept, ['ConfigMap/kube-system/coredns u-1']);
     assert.equal(parseInventory('').total, 0);
   });
 });

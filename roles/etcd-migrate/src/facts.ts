@@ -32,6 +32,8 @@ export interface EtcdHostState {
   backupPresent: boolean;
   /** The node name K3s registers unless node-name is set. */
   hostname: string;
+  /** server/token against the one in the pre-migration backup's manifest: same, differs, or unknown (no backup or no token). */
+  token: 'same' | 'differs' | 'unknown';
 }
 
 export const etcdHostState = defineFact<{ backupDir: string; dataDir?: string }, EtcdHostState>({
@@ -47,6 +49,7 @@ export const etcdHostState = defineFact<{ backupDir: string; dataDir?: string },
     'while [ ! -d "$p" ]; do p=$(dirname "$p"); done; echo "free=$(df -P -B1 "$p" | awk \'NR==2 {print $4}\')"',
     'if [ -f "$bk/SHA256SUMS" ]; then echo backup=yes; else echo backup=no; fi',
     'echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"',
+    'tk="$(dirname "$d")/token"; if [ -f "$bk/SHA256SUMS" ] && [ -f "$tk" ]; then w=$(awk \'$2 == "token" { print $1 }\' "$bk/SHA256SUMS"); g=$(sha256sum < "$tk" | cut -d " " -f 1); if [ "$w" = "$g" ]; then echo token=same; else echo token=differs; fi; else echo token=unknown; fi',
   ].join('; '),
   parse: parseHostState,
 });
@@ -65,6 +68,7 @@ export function parseHostState(out: string): EtcdHostState {
     freeBytes: Number(kv.get('free') || 0),
     backupPresent: yes('backup'),
     hostname: kv.get('hostname') ?? '',
+    token: kv.get('token') === 'same' ? 'same' : kv.get('token') === 'differs' ? 'differs' : 'unknown',
   };
 }
 

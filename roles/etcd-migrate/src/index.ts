@@ -12,9 +12,9 @@
 export { etcdMigrate } from './role.ts';
 export { etcdJoin } from './join-role.ts';
 export { etcdRestore, restoreVars } from './restore-role.ts';
-export { etcdMigrateVars, etcdSnapshotVar, etcdS3Var, snapshotCopyVar, type EtcdMigrateVars } from './vars.ts';
+export { etcdMigrateVars, etcdSnapshotVar, etcdS3Var, snapshotCopyVar, bucketNameProblem, NO_OFFSITE_BACKUP, type EtcdMigrateVars } from './vars.ts';
 export { evaluateGates, gateReport, versionRefusal, ABSOLUTE_FLOOR, type GateInput, type GateResult, type ServerObservation, type Datastore, type PortReach } from './gates.ts';
-export { parseInventory, inventoryDifference, describeInventory, INVENTORY_PIPELINE, type ObjectInventory } from './inventory.ts';
+export { parseInventory, preservationProblems, describeInventory, keptText, INVENTORY_PIPELINE, type ObjectInventory } from './inventory.ts';
 export { decideOutcome, outcomeProblems, type Outcome, type OutcomeInput, type HostDatastore } from './rollback.ts';
 export { etcdConfigKeys, clusterOf, clusterServerVars, type Cluster } from './cluster.ts';
 export { renderCopyScript, renderCopyService, renderCopyTimer, snapshotCopySteps, splitTarget, COPY_SCRIPT, COPY_UNIT, type SnapshotCopy } from './snapshot-copy.ts';

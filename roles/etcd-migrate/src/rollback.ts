@@ -8,16 +8,18 @@
  * Rollback (the spec's design, after K3s PR #3231: a failed migration is skipped on the next
  * start because server/db/etcd exists, so the way back is to move it aside): stop k3s, move
  * server/db aside, restore server/db, the token and config.yaml from the backup, start k3s,
- * verify the object inventory equals the one taken before.
+ * verify that every object without an owner taken in the inventory before is back, same UID.
  */
 import type { ObjectInventory } from './inventory.ts';
-import { inventoryDifference } from './inventory.ts';
+import { preservationProblems } from './inventory.ts';
 
 export interface HostDatastore {
   etcdDir: boolean;
   stateDb: boolean;
   stateDbMigrated: boolean;
   active: boolean;
+  /** server/token against the pre-migration backup's (facts.ts). */
+  token?: 'same' | 'differs' | 'unknown';
 }
 
 export interface OutcomeInput {
@@ -28,6 +30,9 @@ export interface OutcomeInput {
   before: ObjectInventory | undefined;
   /** The inventory now; null when the API server does not answer. */
   after: ObjectInventory | null;
+  /** Node names before the conversion (empty: not known) and now (null: the API does not answer). */
+  nodesBefore?: readonly string[];
+  nodesAfter?: readonly string[] | null;
   etcdRole: boolean;
   rollbackOnFailure: boolean;
   backupPresent: boolean;
@@ -47,10 +52,10 @@ export function outcomeProblems(i: OutcomeInput): string[] {
   if (!i.host.active) p.push('k3s is not running');
   if (!i.etcdRole) p.push('the node does not carry node-role.kubernetes.io/etcd=true');
   if (i.after === null) p.push('the API server does not answer, so the object inventory cannot be compared');
-  else if (i.before && i.convert !== 'ok') {
-    const diff = inventoryDifference(i.before, i.after);
-    if (diff) p.push(diff);
-  }
+  else if (i.before && i.convert !== 'ok') p.push(...preservationProblems(i.before, i.after));
+  if (i.convert !== 'ok' && i.host.token === 'differs') p.push('the server token differs from the one in the backup: agents and joining servers would be refused');
+  const gone = i.nodesAfter ? (i.nodesBefore ?? []).filter((n) => !i.nodesAfter?.includes(n)) : [];
+  if (i.convert !== 'ok' && gone.length) p.push(`node${gone.length === 1 ? '' : 's'} ${gone.join(', ')} no longer registered`);
   return p;
 }
 
@@ -58,7 +63,7 @@ export function decideOutcome(i: OutcomeInput): Outcome {
   if (i.convert === 'skipped') return { action: 'keep', summary: 'the conversion did not run on this host' };
   const problems = outcomeProblems(i);
   if (!problems.length) {
-    return { action: 'keep', summary: i.convert === 'changed' ? 'converted: etcd present, state.db.migrated, etcd role, same object inventory' : 'already on embedded etcd with the etcd role' };
+    return { action: 'keep', summary: i.convert === 'changed' ? 'converted: etcd present, state.db.migrated, etcd role, same token, every node and every object without an owner kept (same UID)' : 'already on embedded etcd with the etcd role' };
   }
   if (i.rollbackOnFailure && i.backupPresent && i.convert !== 'ok') return { action: 'rollback', problems };
   return {

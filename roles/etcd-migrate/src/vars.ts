@@ -24,12 +24,31 @@ export const etcdSnapshotVar = z.object({
   name: oneLine('etcd_snapshot.name').optional().describe('etcd-snapshot-name prefix (default etcd-snapshot)'),
 }).strict();
 
+/** Why `name` breaks S3's bucket naming rules, or undefined when it follows them. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'must be lowercase letters, digits, "." and "-", starting and ending with a letter or digit';
+  if (name.includes('..')) return 'must not contain two adjacent dots';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'must not look like an IP address';
+  if (/^(xn--|sthree-)/.test(name) || /(-s3alias|--ol-s3)$/.test(name)) return 'must not use a prefix (xn--, sthree-) or suffix (-s3alias, --ol-s3) S3 reserves';
+  return undefined;
+}
+
+/** K3s's etcd-s3-endpoint: host[:port], no scheme (etcd_s3.insecure picks http) and no path. */
+const s3Endpoint = oneLine('etcd_s3.endpoint').superRefine((e, ctx) => {
+  if (/^[a-z]+:\/\//i.test(e)) ctx.addIssue({ code: 'custom', message: `etcd_s3.endpoint is a host[:port] without a scheme (K3s adds https://, or http:// with etcd_s3.insecure: true), got ${JSON.stringify(e)}` });
+  else if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$/.test(e) && !/^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(e)) ctx.addIssue({ code: 'custom', message: `etcd_s3.endpoint must be a host name or address with an optional :port, got ${JSON.stringify(e)}` });
+});
+
 export const etcdS3Var = z.object({
   enabled: z.boolean().default(false),
-  endpoint: oneLine('etcd_s3.endpoint').default('s3.amazonaws.com'),
-  bucket: oneLine('etcd_s3.bucket').optional(),
-  folder: oneLine('etcd_s3.folder').optional(),
-  region: oneLine('etcd_s3.region').default('us-east-1'),
+  endpoint: s3Endpoint.default('s3.amazonaws.com'),
+  bucket: oneLine('etcd_s3.bucket').superRefine((b, ctx) => {
+    const p = bucketNameProblem(b);
+    if (p) ctx.addIssue({ code: 'custom', message: `etcd_s3.bucket ${p}, got ${JSON.stringify(b)}` });
+  }).optional(),
+  folder: oneLine('etcd_s3.folder').refine((f) => !f.startsWith('/') && !f.split('/').includes('..'), 'etcd_s3.folder is a path inside the bucket, without a leading "/" or ".."').optional(),
+  region: oneLine('etcd_s3.region').regex(/^[a-z0-9-]+$/, 'etcd_s3.region must be a region name such as us-east-1').default('us-east-1'),
   access_key: secretVar('etcd_s3.access_key').optional(),
   secret_key: secretVar('etcd_s3.secret_key').optional(),
   config_secret: oneLine('etcd_s3.config_secret').optional().describe('etcd-s3-config-secret: keys in a kube-system Secret (cannot be used for a restore)'),
@@ -43,7 +62,11 @@ export const etcdS3Var = z.object({
   if (s.enabled && !s.config_secret && Boolean(s.access_key) !== Boolean(s.secret_key)) {
     ctx.addIssue({ code: 'custom', path: ['secret_key'], message: 'etcd_s3 needs both access_key and secret_key (or neither, for an IAM role)' });
   }
+  if (s.insecure && s.endpoint === 's3.amazonaws.com') ctx.addIssue({ code: 'custom', path: ['insecure'], message: 'etcd_s3.insecure sends the keys in clear text: use it only with your own endpoint, never AWS' });
 });
+
+/** The value that lets an HA cluster go without off-site snapshots. */
+export const NO_OFFSITE_BACKUP = 'none-i-accept-the-risk';
 
 export const snapshotCopyVar = z.object({
   target: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:\/[A-Za-z0-9._/-]*$/, 'must be user@host:/absolute/dir (letters, digits, ".", "_", "-", "/")').describe('scp destination; snapshots land in <dir>/<server hostname>/'),
@@ -69,6 +92,16 @@ export const etcdMigrateVars = z.object({
   convert_timeout_s: z.number().int().min(5).max(3600).default(300).describe('bound on the wait for the migration'),
   join_timeout_s: z.number().int().min(5).max(7200).default(600).describe('bound on the wait for each joining server'),
   rollback_on_failure: z.boolean().default(true).describe('restore the SQLite backup when the conversion fails its checks'),
-}).superRefine(checkExtraConfig('server'));
+  etcd_offsite_backup: z.enum(['required', NO_OFFSITE_BACKUP]).default('required')
+    .describe(`required: refuse to run unless etcd_s3 or snapshot_copy sends snapshots off the servers; '${NO_OFFSITE_BACKUP}' to run without`),
+}).superRefine(checkExtraConfig('server')).superRefine((v, ctx) => {
+  if (v.etcd_offsite_backup === 'required' && !v.etcd_s3.enabled && v.snapshot_copy === false) {
+    ctx.addIssue({
+      code: 'custom', path: ['etcd_offsite_backup'],
+      message: 'an HA cluster needs its etcd snapshots off the servers: set etcd_s3 (enabled, endpoint, bucket, keys) or snapshot_copy (target, identity_file), ' +
+        `or etcd_offsite_backup: '${NO_OFFSITE_BACKUP}' to run without (a lost disk set then loses the cluster)`,
+    });
+  }
+});
 
 export type EtcdMigrateVars = z.output<typeof etcdMigrateVars>;

@@ -7,15 +7,16 @@
  * later stage-2 run renders the same bytes.
  *
  *   etcdEndpointsOf(v, ctx)       // { endpoints: ['10.0.0.11', '10.0.0.12', '10.0.0.13'], warnings: [] }
+ *   etcdScrapeSteps(vars, ctx)    // stage 4: the step below for the kube-prometheus-stack manifest, or none
  *   monitoringEtcdScrape({ manifest: '/var/lib/rancher/k3s/server/manifests/monitoring-kube-prometheus-stack.yaml',
  *                          endpoints: ['10.0.0.11', '10.0.0.12', '10.0.0.13'] })
  */
 import { isIP } from 'node:net';
-import { change, changes, defineModule, fileContent, noop, predictHashed, put, z, type RoleContext } from 'capstan';
+import { change, changes, defineModule, fileContent, noop, predictHashed, put, z, type RoleContext, type Step } from 'capstan';
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { etcdScrape } from './values.ts';
-import type { MonitoringVars } from './vars.ts';
+import { monitoringVars, type MonitoringVars } from './vars.ts';
 
 /** The etcd endpoints `etcd_endpoints: auto` stands for, and why some server could not be one. */
 export function etcdEndpointsOf(v: Pick<MonitoringVars, 'etcd_endpoints' | 'servers_group'>, ctx: Pick<RoleContext, 'groupHosts' | 'hostVars'>): { endpoints: string[]; warnings: string[] } {
@@ -72,3 +73,17 @@ export const monitoringEtcdScrape = defineModule({
   },
   affects: ['file'],
 });
+
+/**
+ * Stage 4's step: the kube-prometheus-stack manifest of an installed stack scrapes the servers'
+ * etcd. Reads the helm-monitoring variables it needs from the host's variables (defaults
+ * applied), without requiring the others (Grafana's password) from a play that installs nothing.
+ */
+export function etcdScrapeSteps(vars: Readonly<Record<string, unknown>>, ctx: Pick<RoleContext, 'groupHosts' | 'hostVars'>): Step[] {
+  const s = monitoringVars.shape;
+  const kps = s.kps.parse(vars.kps);
+  const { endpoints } = etcdEndpointsOf({ etcd_endpoints: s.etcd_endpoints.parse(vars.etcd_endpoints), servers_group: s.servers_group.parse(vars.servers_group) }, ctx);
+  if (!kps.enabled || !endpoints.length) return [];
+  return [monitoringEtcdScrape({ manifest: `${s.manifests_dir.parse(vars.manifests_dir)}/monitoring-${kps.release}.yaml`, endpoints },
+    { name: 'monitoring stack (stage 2, if installed) scrapes etcd on every server' })];
+}

@@ -15,5 +15,5 @@ export { helmControllerPreflight, helmControllerProbe, parseControllerProbe, HEL
 export { helmReleasesDeployed, helmReleaseStatus, parseReleaseStatus, releaseState, waitScript, type ReleaseStatus, type ReleaseState } from './modules/releases.ts';
 export { grafanaAdminSecret, k8sSecret, k8sSecretDigest, k8sCredentialsDigest, credentialsDigest, secretDigest, secretManifest } from './modules/admin-secret.ts';
 export { alertingVar, receiverVar, alertmanagerConfig, alertmanagerYaml, alertingWarnings, unroutedSeverities, SEVERITIES, type Alerting, type Receiver, type Severity } from './alerting.ts';
-export { etcdEndpointsOf, withEtcdEndpoints, patchEtcdScrape, monitoringEtcdScrape } from './etcd.ts';
+export { etcdEndpointsOf, withEtcdEndpoints, patchEtcdScrape, monitoringEtcdScrape, etcdScrapeSteps } from './etcd.ts';
 export { helmRelease, helmReleaseInfo, parseHelmStatus, upgradeCommand, helmReasons, K3S_KUBECONFIG, type HelmReleaseInfo } from './modules/helm-cli.ts';
