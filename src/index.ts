@@ -5,7 +5,7 @@
  */
 export { z } from 'zod';
 
-export { definePlaybook, isPlaybook, type Playbook, type PlayDefinition, type PlaybookDefinition, type Serial } from './define/playbook.ts';
+export { definePlaybook, isPlaybook, type Playbook, type PlayDefinition, type PlaybookDefinition, type Serial, type SerialFromVars } from './define/playbook.ts';
 export { defineRole, roleFile, type Role, type RoleDefinition, type RoleUse, type RoleContext, type HandlerSpec, type VarAlias } from './define/role.ts';
 export { defineModule, predict, predictUnknown, type ModuleDefinition, type ModuleFn, type Prediction } from './define/module.ts';
 export { defineFact, type FactDefinition, type FactRef, type FactFn, type FactCombine } from './define/fact.ts';

@@ -19,14 +19,23 @@ import type { Step } from './step.ts';
 
 export type Serial = number | `${number}%`;
 
+/**
+ * `serial` chosen by a variable, as Ansible's `serial: "{{ batch }}"`: called once per run with
+ * the play's vars under the extra vars (-e), before any connection; a value that is not a
+ * positive count or a percentage is an input error naming the play.
+ *
+ *   serial: (vars) => Number(vars.agent_batch ?? 5)
+ */
+export type SerialFromVars = (vars: Readonly<Record<string, unknown>>) => Serial | Serial[];
+
 export interface PlayDefinition {
   name: string;
   /** Host pattern: `all`, groups, `a:b`, `a:&b`, `a:!b`, wildcards, `~regex`. */
   hosts: string;
   vars?: Record<string, unknown>;
   become?: boolean | string;
-  /** Rolling batches: a count, a percentage, or a list of them (the last repeats). */
-  serial?: Serial | Serial[];
+  /** Rolling batches: a count, a percentage, or a list of them (the last repeats); or a function of the play's variables. */
+  serial?: Serial | Serial[] | SerialFromVars;
   /** lockstep (default): every host finishes a step before the next starts; free: each host runs at its own pace. */
   strategy?: 'lockstep' | 'free';
   /** Stop the play when more than this percentage of a batch failed. */

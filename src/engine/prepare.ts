@@ -11,7 +11,7 @@
  */
 import type { z } from 'zod';
 import type { ConnectorFactory } from '../connectors/connector.ts';
-import type { Playbook, PlayDefinition } from '../define/playbook.ts';
+import type { Playbook, PlayDefinition, Serial } from '../define/playbook.ts';
 import type { HandlerSpec, RoleContext, RoleUse } from '../define/role.ts';
 import type { Step, StepContext } from '../define/step.ts';
 import { stepName } from '../define/step.ts';
@@ -69,6 +69,8 @@ export interface PreparedPlay {
   perHost: Map<string, PreparedHost>;
   /** Variables of the play's hosts that run in other slices (`ctx.hostVars` of them). */
   otherSlices: Map<string, Record<string, unknown>>;
+  /** Rolling batches, a function of the play's variables already called. */
+  serial?: Serial | Serial[];
 }
 
 export interface PreparedPlaybook {
@@ -96,7 +98,8 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
     }
     const perHost = new Map<string, PreparedHost>();
     for (const host of hosts) perHost.set(host, prepareHost(play, index, host, hosts, inv, o, { problems, knownTags, warnings }));
-    plays.push({ definition: play, index, hosts, playHosts: hosts, perHost, otherSlices: new Map() });
+    const serial = playSerial(play, o.extraVars, problems);
+    plays.push({ definition: play, index, hosts, playHosts: hosts, perHost, otherSlices: new Map(), ...(serial === undefined ? {} : { serial }) });
   });
   const otherSlices = o.slice ? keepSlice(plays, o.slice, problems) : new Set<string>();
   checkConnections(inv, plays, problems, o.connectorFactory);
@@ -176,6 +179,23 @@ function prepareHost(play: PlayDefinition, playIndex: number, host: string, play
   validateSteps([...steps, ...handlers.flatMap((h) => h.steps)], handlers, problems);
   for (const s of steps) for (const t of s.tags) knownTags.add(t);
   return { vars: hv.values, steps: steps.filter((s) => selectedByTags(s.tags, o.tags, o.skipTags)), handlers };
+}
+
+/** The play's `serial`; a function of the play's vars (under -e) is called here, its value checked. */
+function playSerial(play: PlayDefinition, extraVars: Record<string, unknown>, problems: ConfigProblem[]): Serial | Serial[] | undefined {
+  if (typeof play.serial !== 'function') return play.serial;
+  let value: unknown;
+  try {
+    value = play.serial({ ...(play.vars ?? {}), ...extraVars });
+  } catch (e) {
+    problems.push({ message: `play "${play.name}": serial: ${(e as Error).message}`, keyPath: 'serial' });
+    return undefined;
+  }
+  const list = Array.isArray(value) ? value : [value];
+  const valid = (s: unknown) => (typeof s === 'number' && Number.isInteger(s) && s > 0) || (typeof s === 'string' && /^(100|[1-9]\d?)%$/.test(s));
+  if (list.length && list.every(valid)) return value as Serial | Serial[];
+  problems.push({ message: `play "${play.name}": serial must be a positive whole number of hosts or a percentage such as "25%", not ${JSON.stringify(value)}`, keyPath: 'serial' });
+  return undefined;
 }
 
 /** Variables every host has, as in Ansible: `inventory_hostname`. Inventory values cannot override them. */

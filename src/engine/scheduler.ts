@@ -35,7 +35,7 @@ interface BatchRun {
 }
 
 export async function runPlay(state: RunState, play: PreparedPlay, queue: PQueue): Promise<void> {
-  const batches = serialBatches(state.activeHosts(play.hosts), play.definition.serial);
+  const batches = serialBatches(state.activeHosts(play.hosts), play.serial);
   const rounds = stepRounds(new Map(play.hosts.map((h) => [h, play.perHost.get(h)?.steps.map((s) => s.id) ?? []])));
   const indexOf = new Map<string, number>();
   rounds.forEach((r, i) => indexOf.has(r.id) || indexOf.set(r.id, i));

@@ -79,6 +79,22 @@ describe('scheduler', () => {
     assert.deepEqual(rec.order.slice(0, 6).map((o) => o.split(':')[0]).sort(), ['h1', 'h1', 'h2', 'h2', 'h3', 'h3']);
   });
 
+  it('serial chosen by a variable: the play vars under -e decide the batch size', async () => {
+    const rec = recorder();
+    const behaviour = Object.fromEntries(hosts.map((h) => [h, { onExec: rec.onExec }]));
+    const pb = definePlaybook({ plays: [play({ vars: { batch: 4 }, serial: (v) => Number(v.batch) })] });
+    await runWithFakes(pb, inv(), { behaviour, forks: 6, extraVars: { batch: 2 } });
+    assert.deepEqual(rec.order.slice(0, 4).map((o) => o.split(':')[0]).sort(), ['h1', 'h1', 'h2', 'h2'], rec.order.join(' '));
+  });
+
+  it('serial chosen by a variable: a value that is no batch size is refused before any connection', async () => {
+    const pb = definePlaybook({ plays: [play({ serial: (v) => Number(v.batch) })] });
+    await assert.rejects(runWithFakes(pb, inv(), { extraVars: { batch: 'two' } }), (e: Error) => {
+      assert.match(e.message, /play "p": serial must be a positive whole number of hosts or a percentage such as "25%", not null/);
+      return true;
+    });
+  });
+
   it('maxFailPercentage stops the play when too many hosts of a batch fail', async () => {
     const failing = { failMatching: { pattern: /# one/, stderr: 'boom' } };
     const r = await runWithFakes(definePlaybook({ plays: [play({ maxFailPercentage: 20 })] }), inv(), { behaviour: { h1: failing, h2: failing } });
