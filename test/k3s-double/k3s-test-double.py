@@ -216,9 +216,9 @@ def node_object(name, n, now):
     labels.update(n.get("labels", {}))
     if n.get("server"):
         labels["node-role.kubernetes.io/control-plane"] = "true"
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+    return lifecycle_node(name, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
             "spec": {"taints": [{"key": t.split("=")[0], "value": t.partition("=")[2].split(":")[0], "effect": t.rpartition(":")[2]} for t in n.get("taints", [])]},
-            "status": {"conditions": [{"type": "Ready", "status": ready}], "nodeInfo": {"kubeletVersion": n.get("version", "")}}}
+            "status": {"conditions": [{"type": "Ready", "status": ready}], "nodeInfo": {"kubeletVersion": n.get("version", "")}}})  # lifecycle section
 
 
 def label_map(entries):
@@ -272,6 +272,8 @@ def make_handler(state):
 
         def do_POST(self):
             if etcd_route(self, state, "POST"):  # etcd section
+                return None
+            if lifecycle_route(self):  # lifecycle section
                 return None
             m = re.match(r"^/api/v1/nodes/([^/]+)/labels$", self.path)
             if m:
@@ -483,6 +485,8 @@ def kubectl(args):
         else:
             rest.append(a)
         i += 1
+    if lifecycle_kubectl(rest):  # lifecycle section
+        return
     if helm_kubectl(rest, output):  # helm controller section
         return
     if etcd_kubectl(rest, output):  # etcd section
@@ -1197,6 +1201,89 @@ def helm_job_log(chart, problems, version):
                 % (chart, "\n".join(problems)))
     return 'Release "%s" has been upgraded. Happy Helming! (test-double, chart version %s)' % (chart, version or "packaged")
 # ==== chart values section (K3s TEST DOUBLE, a stricter Helm controller) END ====
+
+
+# ==== lifecycle section (K3s TEST DOUBLE, k3s-lifecycle: upgrade and reset) BEGIN ====
+# What kubectl does to nodes around an upgrade or a removal, as far as the k3s-lifecycle roles use it:
+#   kubectl cordon|uncordon N      spec.unschedulable true / absent ("node/N cordoned", "node/N uncordoned")
+#   kubectl drain N [flags]        cordons, then evicts (the double runs no pods): "node/N cordoned", "node/N drained"
+#   kubectl label node N key-      removes the label ("node/N unlabeled")
+#   kubectl delete node N          removes the node; an agent or server still running registers it again
+#                                  at its next heartbeat, as a kubelet would
+# Versions per node are the kubeletVersion each node reports when it (re)starts: a restarted
+# server or agent running a new binary shows the new version.
+# Cordoned nodes are kept in server/test-double-cordoned.json on the server holding the node list.
+CORDONED = SERVER + "/test-double-cordoned.json"
+
+
+def load_cordoned():
+    try:
+        return set(json.load(open(CORDONED)))
+    except (OSError, ValueError):
+        return set()
+
+
+def lifecycle_node(name, obj):
+    """Called by node_object(): the node as the API shows it, cordoned or not."""
+    if name in load_cordoned():
+        obj["spec"]["unschedulable"] = True
+    return obj
+
+
+def lifecycle_route(handler):
+    """Called by the API handler's POST; True when it answered the request."""
+    m = re.match(r"^/api/test-double/lifecycle/nodes/([^/]+)$", handler.path)
+    if not m:
+        return False
+    if not handler.admin():
+        return handler.reply(401, "Unauthorized") or True
+    body = json.loads(handler.rfile.read(int(handler.headers.get("Content-Length", "0"))) or b"{}")
+    name = m.group(1)
+    with LOCK:
+        nodes, cordoned = load_nodes(), load_cordoned()
+        if name not in nodes:
+            return handler.reply(404, 'nodes "%s" not found' % name) or True
+        if body["op"] == "cordon":
+            cordoned.add(name)
+        elif body["op"] in ("uncordon", "delete"):
+            cordoned.discard(name)
+        if body["op"] == "delete":
+            del nodes[name]
+        elif body["op"] == "unlabel":
+            nodes[name].get("labels", {}).pop(body["key"], None)
+        save_nodes(nodes)
+        write_private(CORDONED, json.dumps(sorted(cordoned)))
+    return handler.reply(200, "ok") or True
+
+
+def lifecycle_op(name, op, **extra):
+    code, body = api("/api/test-double/lifecycle/nodes/" + name, dict(op=op, **extra))
+    if code == 404:
+        sys.stderr.write('Error from server (NotFound): nodes "%s" not found\n' % name)
+        sys.exit(1)
+    if code != 200:
+        sys.exit("error: %s" % body)
+
+
+def lifecycle_kubectl(rest):
+    """Called by kubectl() first; True when it handled the command."""
+    words = [a for a in rest if not a.startswith("-")]
+    if words[:1] in (["cordon"], ["uncordon"], ["drain"]) and len(words) == 2:
+        lifecycle_op(words[1], "uncordon" if words[0] == "uncordon" else "cordon")
+        print("node/%s %s" % (words[1], "uncordoned" if words[0] == "uncordon" else "cordoned"))
+        if words[0] == "drain":
+            print("node/%s drained" % words[1])
+        return True
+    if words[:2] in (["delete", "node"], ["delete", "nodes"]) and len(words) == 3:
+        lifecycle_op(words[2], "delete")
+        print('node "%s" deleted' % words[2])
+        return True
+    if words[:2] in (["label", "node"], ["label", "nodes"]) and len(words) == 4 and words[3].endswith("-") and "=" not in words[3]:
+        lifecycle_op(words[2], "unlabel", key=words[3][:-1])
+        print("node/%s unlabeled" % words[2])
+        return True
+    return False
+# ==== lifecycle section (K3s TEST DOUBLE, k3s-lifecycle: upgrade and reset) END ====
 
 
 def main(argv):
