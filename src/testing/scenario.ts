@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   extraVars?: Record<string, unknown>;
   verify?: () => Promise<void>;
   engine?: Partial<EngineOptions>;
+  /** Paths the nodes change by themselves (a running service's state files, logs), left out of check's "touches nothing" snapshots. */
+  snapshotExclude?: string[];
 }
 
 export interface PhaseResult {
@@ -58,9 +60,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     return { recap, events };
   };
   const names = o.nodes.nodes.map((n) => n.name);
-  const before = await Promise.all(names.map((n) => o.nodes.snapshotFs(n)));
+  const snapshot = (n: string) => o.nodes.snapshotFs(n, o.snapshotExclude ? { exclude: o.snapshotExclude } : undefined);
+  const before = await Promise.all(names.map(snapshot));
   const check = await phase(true);
-  const after = await Promise.all(names.map((n) => o.nodes.snapshotFs(n)));
+  const after = await Promise.all(names.map(snapshot));
   names.forEach((n, i) => {
     const d = diffSnapshots(before[i]!, after[i]!);
     if (!isEmptyDiff(d)) throw new ScenarioError(`check changed the filesystem of ${n}:\n${formatDiff(d)}`);

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import {
-  forgetCluster, k3sDrain, k3sUncordon, k3sUninstall, k3sUpgradeInstall, k3sUpgradePlan, parseNodeSchedule, parseRunState, quorumRefusal,
+  forgetCluster, k3sDrain, k3sServersFirst, k3sUncordon, k3sUninstall, k3sUpgradeInstall, k3sUpgradePlan, parseNodeSchedule, parseRunState, quorumRefusal,
   upgradePlan, upgradeRefusals, wholeCluster, type HostVersion,
 } from '@capstan/k3s-lifecycle';
 import { mergeKubeconfig, rewriteKubeconfig } from '@capstan/k3s-server';
@@ -81,6 +81,15 @@ describe('upgrade modules', () => {
   it('uncordon: a node this run or an interrupted one drained; a node cordoned by someone else stays cordoned', () => {
     assert.match(scripts(plan(k3sUncordon, { node: 'agent1', drained: false }, { n: { exists: true, unschedulable: true, drainedForUpgrade: true } }))[0] ?? '', /uncordon agent1 && .*label node agent1 capstan\.io\/upgrade-drained-$/);
     assert.match(plan(k3sUncordon, { node: 'agent1', drained: false }, { n: { exists: true, unschedulable: true, drainedForUpgrade: false } }).noop ?? '', /was not drained for an upgrade/);
+  });
+
+  it('servers first: an agent waits for every server Ready at the version; under --check that is known after apply', () => {
+    const node = (name: string, version: string, controlPlane = true) => ({ name, ready: true, etcd: controlPlane, controlPlane, version });
+    const nodes = [node('server1', V2), node('server2', V1), node('agent1', V1, false)];
+    assert.match(plan(k3sServersFirst, { version: V2, check: false }, { nodes }).error ?? '', /agents are upgraded after the servers, and server2 \(v1\.32\.11\+k3s3\) is not Ready at v1\.32\.12\+k3s1 yet/);
+    assert.equal(plan(k3sServersFirst, { version: V2, check: true }, { nodes }).changes[0]?.unpredictable, 'the servers\' versions once they are upgraded (known after apply)');
+    assert.match(plan(k3sServersFirst, { version: V2, check: false }, { nodes: [node('server1', V2), node('agent1', V1, false)] }).noop ?? '', /every server is Ready/);
+    assert.match(plan(k3sServersFirst, { version: V2, check: false }, { nodes: null }).error ?? '', /API does not answer/);
   });
 
   it('facts: a binary newer than the running service, or a stopped service, is a pending restart', () => {

@@ -104,10 +104,8 @@ export const k3sUpgrade = defineRole({
       observe,
       k3sUpgradePlan({ hosts: deferred((c: StepContext) => { const d = seen(c); return d ? [hostVersion(c.host, p.role, d)] : []; }, 'installed version'), version: v.k3s_version, agentBatch: v.upgrade_agent_batch },
         { name: 'refuse a downgrade or a skipped minor version' }),
-      ...(p.role === 'agent' ? [k3sServersFirst({ version: v.k3s_version }, {
-        name: `servers first: every server Ready at ${v.k3s_version} (kubectl on ${p.first})`, ...kubectlOn,
-        // under --check the servers' play only predicts their upgrade: what they run then is known after apply
-        when: (c) => needed(c) && !(c.check && p.servers.some((s) => c.result(restart, s)?.changed)),
+      ...(p.role === 'agent' ? [k3sServersFirst({ version: v.k3s_version, check: deferred((c: StepContext) => c.check, 'check mode') }, {
+        name: `servers first: every server Ready at ${v.k3s_version} (kubectl on ${p.first})`, ...kubectlOn, when: needed,
       })] : []),
       ...(drain ? [drain] : []),
       ...(airgap
