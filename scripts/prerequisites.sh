@@ -20,7 +20,7 @@ PACKAGES=(
   openssh-server openssh-client    # ssh connector tests against a real sshd; ssh-keygen, ssh-agent
   sudo                             # the local connector's become (sudo -n)
   procps                           # pgrep in the timeout tests, sysctl for the inotify limits
-  haproxy keepalived               # haproxy -c and keepalived -t on what the haproxy role renders
+  haproxy keepalived psmisc        # haproxy -c and keepalived -t on what the haproxy role renders (its track script: killall)
   prometheus                       # promtool check/test rules (alert rules, the advisor's PromQL)
   prometheus-alertmanager          # a real Alertmanager for receiver tests
   curl wget python3                # get-url's downloaders, run for real

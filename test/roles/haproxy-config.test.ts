@@ -125,7 +125,7 @@ describe('keepalived.conf rendering', () => {
 /** A non-loopback interface of this machine: keepalived -t refuses interfaces that do not exist. */
 const iface = Object.entries(networkInterfaces()).find(([, addrs]) => addrs?.some((a) => !a.internal))?.[0];
 
-describe('keepalived -t on the controller accepts what the role renders', { skip: requires(TOOLS.keepalived) || (!iface && 'no network interface') }, () => {
+describe('keepalived -t on the controller accepts what the role renders', { skip: requires(TOOLS.keepalived, TOOLS.killall) || (!iface && 'no network interface') }, () => {
   it('master and backup configurations are valid', () => {
     for (const host of ['lb1', 'lb2']) {
       const kv = vars({ keepalived: { enabled: true, vip: '10.10.10.100/24', interface: iface } }).keepalived;

@@ -32,6 +32,7 @@ export const TOOLS = {
   ps: tool('ps', 'procps'),
   haproxy: tool('haproxy'),
   keepalived: tool('keepalived'),
+  killall: tool('killall', 'psmisc'),
   promtool: tool('promtool', 'prometheus'),
   alertmanager: tool('prometheus-alertmanager'),
   amtool: tool('amtool', 'prometheus-alertmanager'),
