@@ -66,6 +66,13 @@ export class ConfigError extends CapstanError {
   }
 }
 
+/**
+ * A host pattern (or `--limit`) that names known groups or hosts but selects none of them: an
+ * empty group, a limit that leaves a play no host. A playbook skips such a play (as Ansible's
+ * "no hosts matched"); it is an error only when no play of the playbook selects a host.
+ */
+export class NoHostsMatched extends ConfigError {}
+
 /** The host could not be reached, refused us (host key, authentication) or dropped mid-run. */
 export class ConnectionError extends CapstanError {
   readonly kind = 'connection' as const;

@@ -16,7 +16,7 @@ import type { HandlerSpec, RoleContext, RoleUse } from '../define/role.ts';
 import type { Step, StepContext } from '../define/step.ts';
 import { stepName } from '../define/step.ts';
 import { hasDeferred } from '../define/deferred.ts';
-import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { ConfigError, NoHostsMatched, type ConfigProblem } from '../errors.ts';
 import type { HostVarsView, InventoryView, VarLayer } from './inventory-view.ts';
 import { expandStep, parseArgs, selectedByTags, splitOrigin } from './plan.ts';
 import { roleVars } from './role-vars.ts';
@@ -87,12 +87,14 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
   const plays: PreparedPlay[] = [];
   const knownTags = new Set<string>();
   const warnings = new Map<string, Set<string>>();
+  const empty: ConfigProblem[] = [];
   pb.plays.forEach((play, index) => {
     let hosts: string[] = [];
     try {
       hosts = inv.select(play.hosts, o.limit);
     } catch (e) {
-      if (e instanceof ConfigError) problems.push(...e.problems.map((p) => ({ ...p, message: `play "${play.name}": ${p.message}` })));
+      if (e instanceof NoHostsMatched) empty.push(...e.problems.map((p) => ({ ...p, message: `play "${play.name}": ${p.message}` })));
+      else if (e instanceof ConfigError) problems.push(...e.problems.map((p) => ({ ...p, message: `play "${play.name}": ${p.message}` })));
       else throw e;
       return;
     }
@@ -101,12 +103,15 @@ export function preparePlaybook(pb: Playbook, inv: InventoryView, o: PrepareOpti
     const serial = playSerial(play, o.extraVars, problems);
     plays.push({ definition: play, index, hosts, playHosts: hosts, perHost, otherSlices: new Map(), ...(serial === undefined ? {} : { serial }) });
   });
+  // A play that selects no host is skipped, unless no play selects any: then nothing would run.
+  if (plays.length === 0) problems.push(...empty);
+  else for (const p of empty) warnings.set(`${p.message}: skipped`, new Set());
   const otherSlices = o.slice ? keepSlice(plays, o.slice, problems) : new Set<string>();
   checkConnections(inv, plays, problems, o.connectorFactory);
   checkTags(plays, knownTags, o, problems);
   if (problems.length) throw ConfigError.of(dedupeProblems(problems));
   const allHosts = [...new Set(plays.flatMap((p) => p.hosts))];
-  return { plays, allHosts, otherSlices, warnings: [...warnings].map(([w, hosts]) => `${w} (${[...hosts].join(', ')})`) };
+  return { plays, allHosts, otherSlices, warnings: [...warnings].map(([w, hosts]) => (hosts.size ? `${w} (${[...hosts].join(', ')})` : w)) };
 }
 
 /**

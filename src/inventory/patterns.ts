@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, NoHostsMatched } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
 import { isValidAddress, splitHostPort } from './host-pattern.ts';
 import { nearest } from './suggest.ts';
@@ -191,8 +191,8 @@ function unknownPart(inv: Inventory, part: string, whole: string, what: string):
   };
 }
 
-function noMatch(inv: Inventory, message: string): ConfigError {
-  return new ConfigError(message, { hint: `known groups: ${knownGroups(inv)}` });
+function noMatch(inv: Inventory, message: string): NoHostsMatched {
+  return new NoHostsMatched(message, { hint: `known groups: ${knownGroups(inv)}` });
 }
 
 function knownGroups(inv: Inventory): string {

@@ -80,6 +80,30 @@ describe('bad input is refused before any connection, all problems at once', () 
     await configError(runWithFakes(definePlaybook({ plays: [{ name: 's', hosts: 'web', steps: [] }] }), testInventory({ web: ['w1'] }), { limit: 'w9' }));
   });
 
+  it('a play whose pattern selects no host (an empty group, a --limit leaving it none) is skipped with a warning while another play has hosts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-empty-'));
+    try {
+      const file = join(dir, 'hosts.yml');
+      writeFileSync(file, 'all:\n  children:\n    server:\n      hosts:\n        s1: {ansible_host: 10.0.0.1}\n        s2: {ansible_host: 10.0.0.2}\n    agent:\n      hosts: {}\n');
+      const inv = await loadInventoryView([file]);
+      const pb = definePlaybook({ plays: [
+        { name: 'servers', hosts: 'server', steps: [shell({ script: 'true' })] },
+        { name: 'agents', hosts: 'agent', steps: [shell({ script: 'true' })] },
+      ] });
+      const o = { extraVars: {}, tags: [], skipTags: [] };
+      const p = validatePlaybook(pb, inv, o);
+      assert.deepEqual(p.plays.map((x) => x.definition.name), ['servers']);
+      assert.deepEqual(p.warnings, ['play "agents": pattern "agent" matches no host: skipped']);
+      const limited = validatePlaybook(pb, inv, { ...o, limit: 's2' });
+      assert.deepEqual(limited.plays.map((x) => [x.definition.name, x.hosts]), [['servers', ['s2']]]);
+      // Still errors: a name no inventory has (a typo), and a playbook where no play selects a host.
+      assert.throws(() => validatePlaybook(definePlaybook({ plays: [{ name: 'x', hosts: 'agnet', steps: [] }, pb.plays[0]!] }), inv, o), /"agnet" matches no group or host/);
+      assert.throws(() => validatePlaybook(pb, inv, { ...o, limit: 'agent' }), /play "servers": --limit "agent" leaves no host[\s\S]*play "agents": pattern "agent" matches no host/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a NUL byte in an argument is refused', async () => {
     const e = await configError(runWithFakes(definePlaybook({ plays: [{ name: 's', hosts: 'all', steps: [file({ path: '/tmp/a\u0000b', state: 'directory' })] }] }), testInventory({ web: ['w1'] })));
     assert.match(e.message, /NUL/);
