@@ -14,7 +14,10 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { k3sAgent } from '@capstan/k3s-agent';
 import { k3sArgsToConfig, k3sServer } from '@capstan/k3s-server';
-import type { Secret} from '../../src/index.ts';
+import { etcdJoin, etcdMigrate, etcdRestore } from '@capstan/etcd-migrate';
+import { helmMonitoring } from '@capstan/helm-monitoring';
+import { k3sReset, k3sUpgrade } from '@capstan/k3s-lifecycle';
+import { Secret as SecretValue, type Secret } from '../../src/index.ts';
 import { ConfigError, definePlaybook, validatePlaybook } from '../../src/index.ts';
 import { roleVars } from '../../src/engine/role-vars.ts';
 import { jinjaIdiomLiteral } from '../../src/engine/jinja-idioms.ts';
@@ -122,6 +125,17 @@ describe('a k3s-ansible inventory with group_vars/', () => {
     const agent = roleVars(k3sAgent.use(), inv.hostVars('k3s-2', []), {}, 'k3s-2');
     assert.ok(agent.ok);
     assert.equal(agent.vars.k3s_data_dir, '/data/k3s');
+    // Every role that touches the data directory reads k3s_server_location too.
+    const others = {
+      'etcd-migrate': etcdMigrate.use({ etcd_offsite_backup: 'none-i-accept-the-risk' }), 'etcd-join': etcdJoin.use({ etcd_offsite_backup: 'none-i-accept-the-risk' }),
+      'etcd-restore': etcdRestore.use({ snapshot: 'on-demand-1', confirm_restore: 'yes' }), 'helm-monitoring': helmMonitoring.use({ grafana: { admin_password: new SecretValue('pw-for-the-spec') } }),
+      'k3s-upgrade': k3sUpgrade.use({ k3s_version: 'v1.32.12+k3s1' }), 'k3s-reset': k3sReset.use({ confirm_reset: 'yes' }),
+    };
+    for (const [name, use] of Object.entries(others)) {
+      const r = roleVars(use as never, inv.hostVars('k3s-1', []), {}, 'k3s-1');
+      assert.ok(r.ok, `${name}: ${JSON.stringify(!r.ok && r.problems)}`);
+      assert.equal(r.vars.k3s_data_dir, '/data/k3s', name);
+    }
   });
 
   it("Capstan's own variable name wins over the k3s-ansible one", async () => {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import {
-  forgetCluster, k3sDrain, k3sServersFirst, k3sUncordon, k3sUninstall, k3sUpgradeInstall, k3sUpgradePlan, parseNodeSchedule, parseRunState, quorumRefusal,
+  forgetCluster, k3sPathsOnHost, k3sDrain, k3sServersFirst, k3sUncordon, k3sUninstall, k3sUpgradeInstall, k3sUpgradePlan, parseNodeSchedule, parseRunState, quorumRefusal,
   upgradePlan, upgradeRefusals, wholeCluster, type HostVersion,
 } from '@capstan/k3s-lifecycle';
 import { mergeKubeconfig, rewriteKubeconfig } from '@capstan/k3s-server';
@@ -121,6 +121,15 @@ describe('reset pieces', () => {
     assert.deepEqual(scripts(both), ['/usr/local/bin/k3s-agent-uninstall.sh && /usr/local/bin/k3s-uninstall.sh']);
     assert.match(plan(k3sUninstall, {}, { st: { scripts: [], leftovers: [] } }).noop ?? '', /not installed/);
     assert.match(plan(k3sUninstall, {}, { st: { scripts: [], leftovers: ['/etc/rancher/k3s'] } }).error ?? '', /K3s files remain \(\/etc\/rancher\/k3s\) but neither k3s-uninstall\.sh/);
+  });
+
+  it('uninstall with a data directory of its own (k3s_data_dir): what K3s writes there goes after the scripts, the directory only if that empties it', () => {
+    const st = { scripts: ['/usr/local/bin/k3s-uninstall.sh'], leftovers: ['/srv/k3s'] };
+    const custom = plan(k3sUninstall, { data_dir: '/srv/k3s' }, { st });
+    assert.deepEqual(scripts(custom), ['/usr/local/bin/k3s-uninstall.sh && d=/srv/k3s; rm -rf -- "$d/agent" "$d/data" "$d/server" "$d/storage"; rmdir -- "$d" 2>/dev/null || true']);
+    assert.match(custom.changes[0]?.summary ?? '', /then remove K3s's data under \/srv\/k3s/);
+    assert.deepEqual(scripts(plan(k3sUninstall, {}, { st })), ['/usr/local/bin/k3s-uninstall.sh'], 'the default directory is the scripts\' own');
+    assert.deepEqual(k3sPathsOnHost('/srv/k3s').filter((p) => p.includes('k3s') && !p.includes('/bin/') && !p.endsWith('.service')), ['/etc/rancher/k3s', '/var/lib/rancher/k3s', '/srv/k3s']);
   });
 
   it('kubeconfig: only the cluster\'s context, cluster and user leave; the file goes when nothing else was in it', () => {

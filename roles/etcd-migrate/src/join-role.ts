@@ -12,7 +12,7 @@
  *
  * Takes the same variables as etcd-migrate (put them in the inventory once).
  */
-import { etcdMemberWait, k3sPaths, k3sServer, nodeNameOf, serverVars } from '@capstan/k3s-server';
+import { etcdMemberWait, k3sDataDirAlias, k3sPaths, k3sServer, nodeNameOf, serverVars } from '@capstan/k3s-server';
 import { deferred, defineRole, knownAfterApply, type Step, type StepContext } from 'capstan';
 import { clusterOf, clusterServerVars } from './cluster.ts';
 import { etcdJoinGuard } from './modules/join-guard.ts';
@@ -25,6 +25,7 @@ export const etcdJoin = defineRole({
   name: 'etcd-join',
   description: 'K3s servers of the embedded-etcd cluster via k3s-server (cluster-init / join), one at a time, each verified as an etcd member',
   vars: etcdMigrateVars,
+  aliases: [k3sDataDirAlias],
   steps: (v, ctx) => {
     const c = clusterOf(v, ctx);
     const sv = clusterServerVars(v, c, ctx.host);

@@ -7,7 +7,7 @@
  *
  *   capstan run playbooks/restore-etcd.ts -i inventory/k3s-ha/hosts.yml -e confirm_restore=yes -e snapshot=post-migration-server1-1764170000
  */
-import { dataDirVar, K3S_VERSION_PATTERN, k3sPaths, k3sService } from '@capstan/k3s-server';
+import { dataDirVar, K3S_VERSION_PATTERN, k3sDataDirAlias, k3sPaths, k3sService } from '@capstan/k3s-server';
 import { defineRole, systemd, waitFor, z } from 'capstan';
 import { etcdClusterReset, etcdMoveDbAside } from './modules/restore.ts';
 
@@ -28,6 +28,7 @@ export const etcdRestore = defineRole({
   name: 'etcd-restore',
   description: 'restore an embedded-etcd K3s cluster from a snapshot (explicit confirmation required)',
   vars: restoreVars,
+  aliases: [k3sDataDirAlias],
   steps: (v, ctx) => {
     const first = ctx.groupHosts(v.servers_group)[0];
     if (!first) throw new Error(`etcd-restore: inventory group "${v.servers_group}" (servers_group) has no hosts`);

@@ -19,7 +19,7 @@
  * On a converted cluster every step is a no-op.
  */
 import { join } from 'node:path';
-import { k3sPaths, serverConfigYaml } from '@capstan/k3s-server';
+import { k3sDataDirAlias, k3sPaths, serverConfigYaml } from '@capstan/k3s-server';
 import { defineRole, deferred, fetch, Secret, type Step, type StepContext } from 'capstan';
 import { clusterOf, clusterServerVars, type Cluster } from './cluster.ts';
 import { BACKUP_ARCHIVE, etcdBackup } from './modules/backup.ts';
@@ -48,6 +48,7 @@ export const etcdMigrate = defineRole({
   name: 'etcd-migrate',
   description: 'K3s SQLite to embedded etcd: gates, verified backup, conversion, verification or rollback, first snapshot',
   vars: etcdMigrateVars,
+  aliases: [k3sDataDirAlias],
   steps: (v, ctx) => {
     const c = clusterOf(v, ctx);
     const peers = (h: string) => c.servers.filter((s) => s !== h).map(c.address);

@@ -12,7 +12,7 @@
  * Every server gets identical manifest files (K3s does not sync them); the Grafana admin
  * Secret and the waits run on the first server of the play. Re-running changes nothing.
  */
-import { k3sPaths } from '@capstan/k3s-server';
+import { k3sDataDirAlias, k3sPaths } from '@capstan/k3s-server';
 import { copy, deferred, defineRole, file, type Step, type StepContext } from 'capstan';
 import { enabledCharts, renderManifests, VALUES_BY_CHART, type Manifest } from './manifests.ts';
 import { alertingWarnings, alertmanagerYaml } from './alerting.ts';
@@ -110,6 +110,7 @@ export const helmMonitoring = defineRole({
   name: 'helm-monitoring',
   description: 'Prometheus, Alertmanager, Grafana, Loki, Tempo, Alloy, Traefik metrics, dashboards and alert rules on K3s',
   vars: monitoringVars,
+  aliases: [k3sDataDirAlias],
   warnings: (v, ctx) => [
     ...alertingWarnings(v.alerting, { alertmanager: v.kps.enabled, ownConfig: ownAlertmanagerConfig(v) }),
     ...(v.kps.enabled ? etcdEndpointsOf(v, ctx).warnings : []),

@@ -1,21 +1,21 @@
 /**
  * What the lifecycle roles read from a host: one read-only command each, with a pure parser.
  *
- *   k3sRunState({ unit: 'k3s' })            // { installed: 'v1.32.11+k3s3', unitFile: true, active: true, restartPending: false, etcd: true, hostname: 'server1' }
+ *   k3sRunState({ unit: 'k3s', dataDir })   // { installed: 'v1.32.11+k3s3', unitFile: true, active: true, restartPending: false, etcd: true, hostname: 'server1' }
  *   k3sNodeSchedule({ node: 'agent1' })     // { exists: true, unschedulable: false, drainedForUpgrade: false }   (run on a server)
- *   k3sUninstallState()                     // { scripts: ['/usr/local/bin/k3s-uninstall.sh'], leftovers: ['/var/lib/rancher/k3s'] }
+ *   k3sUninstallState({ dataDir })          // { scripts: ['/usr/local/bin/k3s-uninstall.sh'], leftovers: ['/var/lib/rancher/k3s'] }
  *
  * A restart is pending when the binary on disk is newer than the running service (it was
  * replaced after the service started): K3s keeps running the old binary until restarted.
  */
-import { K3S_BIN, SYSTEMD_DIR, versionFromK3sOutput, type K3sUnit } from '@capstan/k3s-server';
+import { DEFAULT_DATA_DIR, K3S_BIN, k3sPaths, SYSTEMD_DIR, versionFromK3sOutput, type K3sUnit } from '@capstan/k3s-server';
 import { defineFact, sh } from 'capstan';
 
-export const DATA_DIR = '/var/lib/rancher/k3s';
-export const ETCD_DIR = `${DATA_DIR}/server/db/etcd`;
 export const UNINSTALL_SCRIPTS = ['/usr/local/bin/k3s-agent-uninstall.sh', '/usr/local/bin/k3s-uninstall.sh'] as const;
-/** What K3s leaves on a host; any of it without an uninstall script means a broken install. */
-export const K3S_PATHS = [K3S_BIN, '/etc/rancher/k3s', DATA_DIR, `${SYSTEMD_DIR}/k3s.service`, `${SYSTEMD_DIR}/k3s-agent.service`] as const;
+/** What K3s leaves on a host (its data under `dataDir`); any of it without an uninstall script means a broken install. */
+export function k3sPathsOnHost(dataDir: string = DEFAULT_DATA_DIR): string[] {
+  return [K3S_BIN, '/etc/rancher/k3s', ...new Set([DEFAULT_DATA_DIR, dataDir]), `${SYSTEMD_DIR}/k3s.service`, `${SYSTEMD_DIR}/k3s-agent.service`];
+}
 /** Label set on a node drained for an upgrade, removed when it is uncordoned: a node cordoned by someone else stays cordoned. */
 export const DRAINED_LABEL = 'capstan.io/upgrade-drained';
 
@@ -29,9 +29,9 @@ export interface K3sRunState {
   hostname: string;
 }
 
-export const k3sRunState = defineFact<{ unit: K3sUnit }, K3sRunState>({
+export const k3sRunState = defineFact<{ unit: K3sUnit; dataDir?: string }, K3sRunState>({
   name: 'k3s.runstate',
-  command: ({ unit }) => sh`b=${K3S_BIN}; n=${unit}; u=${`${SYSTEMD_DIR}/${unit}.service`}; e=${ETCD_DIR}; ` + [
+  command: ({ unit, dataDir }) => sh`b=${K3S_BIN}; n=${unit}; u=${`${SYSTEMD_DIR}/${unit}.service`}; e=${k3sPaths(dataDir).etcd}; ` + [
     'if [ -x "$b" ]; then echo "version=$("$b" --version 2>/dev/null | head -n 1)"; echo "changed=$(stat -c %Z "$b")"; else echo version=; echo changed=0; fi',
     'if [ -f "$u" ]; then echo unit=yes; else echo unit=no; fi',
     'echo "active=$(systemctl is-active "$n" 2>/dev/null)"',
@@ -83,12 +83,13 @@ export interface K3sUninstallState {
   leftovers: string[];
 }
 
-export const k3sUninstallState = defineFact<void, K3sUninstallState>({
+export const k3sUninstallState = defineFact<{ dataDir?: string }, K3sUninstallState>({
   name: 'k3s.uninstall',
-  command: () => [...UNINSTALL_SCRIPTS, ...K3S_PATHS].map((p) => sh`if [ -e ${p} ]; then echo ${`present=${p}`}; fi`).join('; ') + '; true',
+  command: ({ dataDir }) => [...UNINSTALL_SCRIPTS, ...k3sPathsOnHost(dataDir)].map((p) => sh`if [ -e ${p} ]; then echo ${`present=${p}`}; fi`).join('; ') + '; true',
   parse: (out) => {
     const present = out.split('\n').filter((l) => l.startsWith('present=')).map((l) => l.slice('present='.length).trim());
-    return { scripts: UNINSTALL_SCRIPTS.filter((s) => present.includes(s)), leftovers: K3S_PATHS.filter((p) => present.includes(p)) };
+    const known = new Set([...UNINSTALL_SCRIPTS, ...present]);
+    return { scripts: UNINSTALL_SCRIPTS.filter((s) => present.includes(s)), leftovers: present.filter((p) => known.has(p) && !(UNINSTALL_SCRIPTS as readonly string[]).includes(p)) };
   },
 });
 

@@ -12,7 +12,7 @@ export { upgradeVars, resetVars, agentBatchVar, flagVar, type UpgradeVars, type 
 export { upgradePlan, upgradePlanText, upgradeRefusal, upgradeRefusals, needsUpgrade, type HostVersion } from './plan.ts';
 export { quorumOf, quorumRefusal, wholeCluster } from './quorum.ts';
 export { forgetCluster, type Forgotten } from './kubeconfig.ts';
-export { k3sRunState, k3sNodeSchedule, k3sUninstallState, parseRunState, parseNodeSchedule, DRAINED_LABEL, UNINSTALL_SCRIPTS, K3S_PATHS, type K3sRunState, type K3sNodeSchedule, type K3sUninstallState } from './facts.ts';
+export { k3sRunState, k3sNodeSchedule, k3sUninstallState, parseRunState, parseNodeSchedule, DRAINED_LABEL, UNINSTALL_SCRIPTS, k3sPathsOnHost, type K3sRunState, type K3sNodeSchedule, type K3sUninstallState } from './facts.ts';
 export { k3sObserve } from './modules/observe.ts';
 export { k3sUpgradePlan } from './modules/plan.ts';
 export { k3sUpgradeInstall, upgradeInstallScript } from './modules/install.ts';

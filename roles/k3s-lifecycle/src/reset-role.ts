@@ -11,7 +11,7 @@
  * Refused before any connection: without `confirm_reset=yes`, and when the servers left would
  * be too few for etcd quorum (unless `reset_allow_quorum_loss=true`).
  */
-import { INSTALLER_PATH } from '@capstan/k3s-server';
+import { INSTALLER_PATH, k3sDataDirAlias } from '@capstan/k3s-server';
 import { ConfigError, copy, deferred, defineRole, file, knownAfterApply, Secret, slurp, stat, type Step, type StepContext } from 'capstan';
 import { homedir } from 'node:os';
 import { forgetCluster } from './kubeconfig.ts';
@@ -56,17 +56,18 @@ export const k3sReset = defineRole({
   name: 'k3s-reset',
   description: 'uninstall K3s with its own scripts (explicit confirmation; etcd quorum kept unless told)',
   vars: resetVars,
+  aliases: [k3sDataDirAlias],
   steps: (v, ctx) => {
     const servers = ctx.groupHosts(v.servers_group);
     refuseQuorumLoss(v, servers, ctx.playHosts);
     const whole = wholeCluster(servers, ctx.playHosts);
     const survivor = servers.find((s) => !ctx.playHosts.includes(s));
     const unit = servers.includes(ctx.host) ? 'k3s' : 'k3s-agent';
-    const observe = k3sObserve({ unit }, { name: 'K3s on this host' });
+    const observe = k3sObserve({ unit, data_dir: v.k3s_data_dir }, { name: 'K3s on this host' });
     const node = deferred((c: StepContext) => v.node_name ?? (c.result(observe)?.data?.hostname || knownAfterApply('the node name')), 'node name');
     return [
       observe,
-      k3sUninstall({}, { name: 'uninstall K3s with its own script' }),
+      k3sUninstall({ data_dir: v.k3s_data_dir }, { name: 'uninstall K3s with its own script' }),
       ...(!whole && survivor ? [k3sDeleteNode({ node }, { name: `remove the node from the cluster (kubectl on ${survivor})`, delegateTo: survivor })] : []),
       file({ path: INSTALLER_PATH, state: 'absent' }, { name: 'K3s installer copy' }),
       ...(whole && v.fetch_kubeconfig !== false ? forgetKubeconfigSteps(v.fetch_kubeconfig.dest, v.fetch_kubeconfig.context) : []),

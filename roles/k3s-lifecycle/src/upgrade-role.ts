@@ -16,7 +16,7 @@
  * or a host without K3s. Under --check the plan (hosts, versions, order) is its step's reason.
  */
 import { etcdMemberWait } from '@capstan/etcd-migrate';
-import { IMAGES_DIR, imageArchives, INSTALLER_PATH, K3S_BIN, k3sReady, k3sRestart } from '@capstan/k3s-server';
+import { imageArchives, INSTALLER_PATH, K3S_BIN, k3sDataDirAlias, k3sPaths, k3sReady, k3sRestart } from '@capstan/k3s-server';
 import { ConfigError, copy, deferred, defineRole, file, knownAfterApply, loop, type RoleContext, type Step, type StepContext } from 'capstan';
 import { join } from 'node:path';
 import type { K3sRunState } from './facts.ts';
@@ -51,9 +51,10 @@ export const k3sUpgradePlanRole = defineRole({
   name: 'k3s-upgrade-plan',
   description: 'every host\'s installed K3s version and the upgrade order, refused as a whole on a downgrade (read-only)',
   vars: upgradeVars,
+  aliases: [k3sDataDirAlias],
   steps: (v, ctx) => {
     const { unit, servers } = placeOf(v, ctx);
-    const observe = k3sObserve({ unit, version: v.k3s_version }, { name: 'installed K3s version' });
+    const observe = k3sObserve({ unit, version: v.k3s_version, data_dir: v.k3s_data_dir }, { name: 'installed K3s version' });
     const hosts = deferred((c: StepContext) => c.playHosts.flatMap((h) => {
       const d = c.result(observe, h)?.data;
       return d ? [hostVersion(h, servers.includes(h) ? 'server' : 'agent', d)] : [];
@@ -63,15 +64,16 @@ export const k3sUpgradePlanRole = defineRole({
 });
 
 /** The air-gap directory's installer, image archives (before the binary, as K3s needs them at start) and binary. */
-function airgapArtifacts(dir: string): { steps: Step[]; binary: Step } {
+function airgapArtifacts(dir: string, dataDir: string): { steps: Step[]; binary: Step } {
+  const imagesDir = k3sPaths(dataDir).images;
   const binary = copy({ dest: K3S_BIN, src: join(dir, 'k3s'), mode: '0755' }, { name: 'air-gap: new K3s binary' });
   const images = imageArchives(dir);
   return {
     binary,
     steps: [
       copy({ dest: INSTALLER_PATH, src: join(dir, 'install.sh'), mode: '0755' }, { name: 'air-gap: K3s installer' }),
-      file({ path: IMAGES_DIR, state: 'directory', mode: '0755' }, { name: 'air-gap: image directory' }),
-      ...(images.length ? [loop(images, (f) => copy({ dest: `${IMAGES_DIR}/${f}`, src: join(dir, f), mode: '0644' }), { name: 'air-gap: image archives', label: (f) => f })] : []),
+      file({ path: imagesDir, state: 'directory', mode: '0755' }, { name: 'air-gap: image directory' }),
+      ...(images.length ? [loop(images, (f) => copy({ dest: `${imagesDir}/${f}`, src: join(dir, f), mode: '0644' }), { name: 'air-gap: image archives', label: (f) => f })] : []),
       binary,
     ],
   };
@@ -81,9 +83,10 @@ export const k3sUpgrade = defineRole({
   name: 'k3s-upgrade',
   description: 'rolling K3s upgrade of one host: new binary, restart, Ready at the new version (and etcd member), optional drain',
   vars: upgradeVars,
+  aliases: [k3sDataDirAlias],
   steps: (v, ctx) => {
     const p = placeOf(v, ctx);
-    const observe = k3sObserve({ unit: p.unit, version: v.k3s_version }, { name: 'installed K3s version' });
+    const observe = k3sObserve({ unit: p.unit, version: v.k3s_version, data_dir: v.k3s_data_dir }, { name: 'installed K3s version' });
     const seen = (c: StepContext) => c.result(observe)?.data;
     const needed = (c: StepContext) => {
       const d = seen(c);
@@ -91,7 +94,7 @@ export const k3sUpgrade = defineRole({
     };
     const node = deferred((c: StepContext) => v.node_name ?? (seen(c)?.hostname || knownAfterApply('the node name')), 'node name');
     const kubectlOn = { delegateTo: p.first };
-    const airgap = v.airgap_dir ? airgapArtifacts(v.airgap_dir) : undefined;
+    const airgap = v.airgap_dir ? airgapArtifacts(v.airgap_dir, v.k3s_data_dir) : undefined;
     const drain = v.upgrade_drain
       ? k3sDrain({ node, needed: deferred(needed, 'upgrade needed'), timeoutS: v.drain_timeout_s }, { name: `drain the node (kubectl on ${p.first})`, ...kubectlOn })
       : undefined;

@@ -5,7 +5,7 @@
  *   k3sUpgrade.use({ k3s_version: 'v1.32.12+k3s1', upgrade_drain: true })
  *   capstan run playbooks/reset.ts -i hosts.yml -e confirm_reset=yes
  */
-import { airgapDirVar, k3sVersionVar, serverVars } from '@capstan/k3s-server';
+import { airgapDirVar, dataDirVar, k3sVersionVar, serverVars } from '@capstan/k3s-server';
 import { z } from 'capstan';
 
 /** A yes/no switch that also takes `-e name=true|yes|false|no` (extra vars are text). */
@@ -25,6 +25,7 @@ export const upgradeVars = z.object({
   drain_timeout_s: z.coerce.number().int().min(5).max(3600).default(300).describe('kubectl drain --timeout, seconds'),
   upgrade_agent_batch: agentBatchVar,
   servers_group: z.string().min(1).default('server').describe('inventory group of the servers; its first host runs kubectl for the others'),
+  k3s_data_dir: dataDirVar,
 });
 
 export type UpgradeVars = z.output<typeof upgradeVars>;
@@ -35,6 +36,7 @@ export const resetVars = z.object({
   reset_allow_quorum_loss: flagVar.default(false).describe('reset servers even when the etcd members left cannot keep quorum'),
   node_name: z.string().min(1).optional().describe('node name K3s registered (default: the hostname)'),
   servers_group: z.string().min(1).default('server').describe('inventory group of the servers (the etcd members)'),
+  k3s_data_dir: dataDirVar,
   fetch_kubeconfig: serverVars.shape.fetch_kubeconfig.describe('the controller kubeconfig the k3s-server role wrote; its context is removed when the whole cluster is reset'),
 });
 

@@ -27,4 +27,4 @@ export { k3sReady, isReady } from './modules/ready.ts';
 export { k3sReadSecret, type SecretData } from './modules/read.ts';
 export { k3sTokenGuard, SERVER_TOKEN_PATH } from './modules/token-guard.ts';
 export { k3sNodeLabels, k3sNodeLabelsFact, labelMap } from './modules/labels.ts';
-export { k3sAnsibleServerAliases, k3sAnsibleAgentAliases, k3sArgsToConfig, configYamlToConfig } from './k3s-ansible.ts';
+export { k3sAnsibleServerAliases, k3sAnsibleAgentAliases, k3sDataDirAlias, k3sArgsToConfig, configYamlToConfig } from './k3s-ansible.ts';

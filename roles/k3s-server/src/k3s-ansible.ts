@@ -58,9 +58,15 @@ const text = (v: unknown): string => {
 
 const defaultOnly = (name: string, dflt: unknown, why: string): VarAlias => ({ name, from: FROM, accepts: (v) => v === dflt, unsupported: why });
 
+/**
+ * k3s-ansible's name for K3s's data directory, for every role that follows `k3s_data_dir`
+ * (server, agent, etcd-migrate, restore, monitoring, upgrade, reset).
+ */
+export const k3sDataDirAlias: VarAlias = { name: 'k3s_server_location', from: FROM, to: (v) => ({ k3s_data_dir: text(v) }) };
+
 /** Names both roles share. */
 const common: VarAlias[] = [
-  { name: 'k3s_server_location', from: FROM, to: (v) => ({ k3s_data_dir: text(v) }) },
+  k3sDataDirAlias,
   defaultOnly('systemd_dir', '/etc/systemd/system', 'K3s\'s installer writes its units to /etc/systemd/system, where the roles look for them: remove systemd_dir'),
   defaultOnly('server_group', 'server', 'the stage playbooks run the servers of the group named `server`: rename your group to server'),
   defaultOnly('agent_group', 'agent', 'the stage playbooks run the agents of the group named `agent`: rename your group to agent'),

@@ -11,9 +11,9 @@ import { k3sRunState, type K3sRunState } from '../facts.ts';
 
 export const k3sObserve = defineModule({
   name: 'k3s.observe',
-  args: z.object({ unit: z.enum(['k3s', 'k3s-agent']), version: z.string().optional() }).strict(),
+  args: z.object({ unit: z.enum(['k3s', 'k3s-agent']), version: z.string().optional(), data_dir: z.string().startsWith('/').optional() }).strict(),
   describe: (a) => `${a.unit}: installed version`,
-  facts: (a) => ({ st: k3sRunState({ unit: a.unit }) }),
+  facts: (a) => ({ st: k3sRunState({ unit: a.unit, ...(a.data_dir ? { dataDir: a.data_dir } : {}) }) }),
   readOnly: true,
   plan: (a, { st }) => {
     const now = st.installed ? `installed ${st.installed}${st.restartPending ? ` (${st.active ? 'running an older binary' : 'not running'})` : ''}` : 'K3s not installed';
