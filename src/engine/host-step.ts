@@ -22,6 +22,8 @@ export interface StepPosition {
   handler: boolean;
   /** Steps after this one on the host, for prefetching their facts. */
   later: readonly PreparedStep[];
+  /** Under --check, a handler called only by steps that cannot be predicted: why (its change is then not certain either). */
+  notifiedBy?: string;
 }
 
 export function stepContext(state: RunState, play: PreparedPlay, host: string): StepContext {
@@ -59,7 +61,8 @@ export async function runStepOnHost(state: RunState, play: PreparedPlay, host: s
     const msg = isCapstanError(e) ? e.message : `internal error: ${(e as Error).stack ?? String(e)}`;
     outcome = { result: { ...failedResult(redact(msg)), durationMs: Date.now() - started }, diffs: [] };
   }
-  const result = applyOverrides(step.options, outcome.result);
+  let result = applyOverrides(step.options, outcome.result);
+  if (pos.notifiedBy && result.changed && result.uncertain === undefined) result = { ...result, uncertain: `runs only if a step that cannot be predicted changes (${pos.notifiedBy})` };
   record(state, play, host, ps, pos, result, outcome.diffs, label, target !== host ? target : undefined);
   return result;
 }

@@ -9,7 +9,7 @@
  */
 import type PQueue from 'p-queue';
 import type { Serial } from '../define/playbook.ts';
-import { stepName } from '../define/step.ts';
+import { stepName, type StepResult } from '../define/step.ts';
 import { ConnectionError, InterruptedError } from '../errors.ts';
 import { HostLockedError } from './session.ts';
 import type { PreparedPlay, PreparedStep } from './prepare.ts';
@@ -26,6 +26,11 @@ interface BatchRun {
   queue: PQueue;
   hosts: string[];
   notified: Map<string, Set<string>>;
+  /**
+   * Under --check, the names each host was notified of only by steps that cannot be predicted,
+   * with why: a handler they alone call cannot be predicted either.
+   */
+  notifiedIfChanged: Map<string, Map<string, string>>;
   stopped: boolean;
   key: string;
   /** The play's steps in lockstep order, across every host of the play (see step-identity.ts). */
@@ -46,7 +51,7 @@ export async function runPlay(state: RunState, play: PreparedPlay, queue: PQueue
   for (const [i, hosts] of batches.entries()) {
     if (state.aborted) return;
     state.emit({ type: 'play.start', play: play.definition.name, hosts, batch: { index: i + 1, count: batches.length } });
-    const run: BatchRun = { state, play, queue, hosts, notified: new Map(hosts.map((h) => [h, new Set()])), stopped: false, key: journalKey(state.options.playbookId, play.definition.name), rounds, indexOf };
+    const run: BatchRun = { state, play, queue, hosts, notified: new Map(hosts.map((h) => [h, new Set()])), notifiedIfChanged: new Map(hosts.map((h) => [h, new Map()])), stopped: false, key: journalKey(state.options.playbookId, play.definition.name), rounds, indexOf };
     await openHosts(run);
     if (play.definition.strategy === 'free') await runFree(run);
     else await runLockstep(run);
@@ -147,7 +152,7 @@ async function copyOnceResult(run: BatchRun, from: string, to: string, id: strin
   const r = run.state.host(from).results.get(id);
   if (!dst || !r) return;
   run.state.recordResult(to, dst, r);
-  if (r.changed) for (const n of [dst.step.options.notify ?? []].flat()) run.notified.get(to)?.add(n);
+  if (r.changed) notify(run, to, [dst.step.options.notify ?? []].flat(), r);
   run.state.emit({ type: 'host.step', play: run.play.definition.name, step: stepName(dst.step), stepId: id, index, host: to, handler: false, result: { ...report(r, false), reason: `run once on ${from}` }, diffs: [] });
 }
 
@@ -157,9 +162,30 @@ async function stepOn(run: BatchRun, host: string, id: string, index: number): P
   const r = await runStepOnHost(run.state, run.play, host, at.ps, { index, handler: false, later: at.later });
   const names = [at.ps.step.options.notify ?? []].flat();
   if (r.changed && names.length) {
-    names.forEach((n) => run.notified.get(host)?.add(n));
+    notify(run, host, names, r);
     if (!run.state.options.check) await journal(run, host, journalAppendScript(run.key, names));
   }
+}
+
+/** Records `names` as notified on `host` by a changed result; one that cannot be predicted notifies only if it changes. */
+function notify(run: BatchRun, host: string, names: readonly string[], r: StepResult): void {
+  const maybe = run.notifiedIfChanged.get(host);
+  for (const n of names) {
+    const known = run.notified.get(host)?.has(n) === true && !maybe?.has(n);
+    if (run.state.options.check && r.uncertain !== undefined) {
+      if (!known) maybe?.set(n, r.uncertain);
+    } else maybe?.delete(n);
+    run.notified.get(host)?.add(n);
+  }
+}
+
+/** Under --check: why a due handler of `host` cannot be predicted (every name that calls it came from such a step). */
+function handlerUncertainty(run: BatchRun, host: string, handler: { name: string; listen: string[] } | undefined): string | undefined {
+  if (!handler) return undefined;
+  const callers = [handler.name, ...handler.listen].filter((n) => run.notified.get(host)?.has(n));
+  const maybe = run.notifiedIfChanged.get(host);
+  if (!callers.length || !callers.every((n) => maybe?.has(n))) return undefined;
+  return maybe?.get(callers[0] as string);
 }
 
 /**
@@ -185,13 +211,17 @@ async function flushHandlers(run: BatchRun, only?: string[]): Promise<void> {
       state.emit({ type: 'step.start', play: play.definition.name, step: stepName(first.step), stepId: id, index: hi, hosts: active, handler: true });
       await Promise.all(active.map((h) => run.queue.add(async () => {
         const own = handlerOf(h, name)?.steps.find((s) => s.id === id);
-        if (own) await runStepOnHost(state, play, h, own, { index: hi, handler: true, later: [] });
+        const uncertain = handlerUncertainty(run, h, handlerOf(h, name));
+        if (own) await runStepOnHost(state, play, h, own, { index: hi, handler: true, later: [], ...(uncertain ? { notifiedBy: uncertain } : {}) });
       })));
     }
     targets.forEach((h) => ran.add(h));
   }
   const clear = hosts.filter((h) => state.host(h).status === 'active' && (ran.has(h) || (run.notified.get(h)?.size ?? 0) > 0));
-  for (const h of clear) run.notified.get(h)?.clear();
+  for (const h of clear) {
+    run.notified.get(h)?.clear();
+    run.notifiedIfChanged.get(h)?.clear();
+  }
   if (state.options.check) return;
   await Promise.all(clear.map((h) => run.queue.add(() => journal(run, h, journalClearScript(run.key)))));
 }

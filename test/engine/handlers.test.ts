@@ -81,3 +81,34 @@ describe('handler events', () => {
     assert.deepEqual(fired.map((e) => [e.step, e.index]), [['third', 2]]);
   });
 });
+
+describe('handlers under --check', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'capstan-handler-check-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const play = (certainToo: boolean) => definePlaybook({ plays: [{
+    name: 'p', hosts: 'all', gatherFacts: false,
+    steps: [
+      shell({ script: 'true' }, { name: 'a command check cannot predict', notify: 'restart app' }),
+      ...(certainToo ? [shell({ script: `touch ${dir}/made`, creates: `${dir}/made` }, { name: 'a certain change', notify: 'restart app' })] : []),
+    ],
+    handlers: { 'restart app': shell({ script: `touch ${dir}/restarted`, creates: `${dir}/restarted` }) },
+  }] });
+
+  it('a handler called only by steps that cannot be predicted cannot be predicted either', async () => {
+    const r = await runWithFakes(play(false), testInventory({ all: ['h1'] }), { check: true });
+    const handler = r.stepEvents('h1').find((e) => e.handler);
+    assert.equal(handler?.result.status, 'changed');
+    assert.match(handler?.result.uncertain ?? '', /runs only if a step that cannot be predicted changes \(a command without creates\/removes/);
+    assert.equal(r.recap.hosts.h1?.changed, 0, 'nothing is counted as a certain change');
+  });
+
+  it('one certain notification makes the handler a certain prediction', async () => {
+    const r = await runWithFakes(play(true), testInventory({ all: ['h1'] }), { check: true });
+    const handler = r.stepEvents('h1').find((e) => e.handler);
+    assert.equal(handler?.result.status, 'changed');
+    assert.equal(handler?.result.uncertain, undefined);
+    assert.equal(existsSync(join(dir, 'restarted')), false, 'check ran nothing');
+  });
+});

@@ -141,7 +141,11 @@ export const k3sServer = defineRole({
     const install = k3sInstall({
       unit: 'k3s', exec: 'server', version: v.k3s_version, airgap: Boolean(airgap), installScriptUrl: v.install_script_url,
       extraEnv: v.extra_install_envs, allowDowngrade: v.allow_downgrade,
-      binaryChanged: binary ? deferred((c: StepContext) => c.result(binary)?.changed === true, 'binary replaced') : false,
+      // Under --check the binary copy may itself be unpredictable (an earlier change reaches it): then so is the install.
+      binaryChanged: binary ? deferred((c: StepContext) => {
+        const copied = c.result(binary);
+        return c.check && copied?.uncertain !== undefined ? knownAfterApply('whether the air-gap binary is replaced') : copied?.changed === true;
+      }, 'binary replaced') : false,
     }, { name: 'install K3s', notify: RESTART });
     return [
       ...clusterGuard(cr, v, ctx.host),
