@@ -8,7 +8,7 @@
  * A restart is pending when the binary on disk is newer than the running service (it was
  * replaced after the service started): K3s keeps running the old binary until restarted.
  */
-import { DEFAULT_DATA_DIR, K3S_BIN, k3sPaths, SYSTEMD_DIR, versionFromK3sOutput, type K3sUnit } from '@capstan/k3s-server';
+import { DEFAULT_DATA_DIR, K3S_BIN, k3sPaths, keyValues, SYSTEMD_DIR, versionFromK3sOutput, type K3sUnit } from '@capstan/k3s-server';
 import { defineFact, sh } from 'capstan';
 
 export const UNINSTALL_SCRIPTS = ['/usr/local/bin/k3s-agent-uninstall.sh', '/usr/local/bin/k3s-uninstall.sh'] as const;
@@ -88,16 +88,7 @@ export const k3sUninstallState = defineFact<{ dataDir?: string }, K3sUninstallSt
   command: ({ dataDir }) => [...UNINSTALL_SCRIPTS, ...k3sPathsOnHost(dataDir)].map((p) => sh`if [ -e ${p} ]; then echo ${`present=${p}`}; fi`).join('; ') + '; true',
   parse: (out) => {
     const present = out.split('\n').filter((l) => l.startsWith('present=')).map((l) => l.slice('present='.length).trim());
-    const known = new Set([...UNINSTALL_SCRIPTS, ...present]);
-    return { scripts: UNINSTALL_SCRIPTS.filter((s) => present.includes(s)), leftovers: present.filter((p) => known.has(p) && !(UNINSTALL_SCRIPTS as readonly string[]).includes(p)) };
+    const scripts: string[] = UNINSTALL_SCRIPTS.filter((s) => present.includes(s));
+    return { scripts, leftovers: present.filter((p) => !scripts.includes(p)) };
   },
 });
-
-function keyValues(out: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) m.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
-  }
-  return m;
-}

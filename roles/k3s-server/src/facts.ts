@@ -82,7 +82,8 @@ export const k3sSecretFile = defineFact<string, Secret | null>({
   },
 });
 
-function keyValues(out: string): Map<string, string> {
+/** `key=value` lines of a probe's output, as a map (the last value of a key wins). */
+export function keyValues(out: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const line of out.split('\n')) {
     const i = line.indexOf('=');

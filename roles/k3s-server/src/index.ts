@@ -20,7 +20,7 @@ export { parseK3sVersion, compareK3sVersions, versionFromK3sOutput, downgradeRef
 export { parseK3sToken, tokenPassword, caHashCheck, sha256Hex, type K3sToken, type CaHashResult } from './token.ts';
 export { rewriteKubeconfig, mergeKubeconfig, type KubeconfigTarget } from './kubeconfig.ts';
 export { airgapSteps, imageArchives, IMAGES_DIR } from './airgap.ts';
-export { k3sInstallState, k3sNodeStatus, k3sSecretFile, parseInstallState, K3S_BIN, SYSTEMD_DIR, type K3sInstallState, type K3sNodeStatus, type K3sUnit } from './facts.ts';
+export { k3sInstallState, k3sNodeStatus, k3sSecretFile, keyValues, parseInstallState, K3S_BIN, SYSTEMD_DIR, type K3sInstallState, type K3sNodeStatus, type K3sUnit } from './facts.ts';
 export { k3sInstall, k3sVersionGuard, installEnv, INSTALLER_PATH, type K3sInstallArgs, type GuardData } from './modules/install.ts';
 export { k3sService, k3sRestart } from './modules/service.ts';
 export { k3sReady, isReady } from './modules/ready.ts';
