@@ -19,6 +19,7 @@
 import type { HostTally, Recap, RunEvent, SliceInfo } from '../events.ts';
 import { ExitCode, exitCodeFor } from '../events.ts';
 import { ConfigError } from '../errors.ts';
+import { emptyTally } from './run-state.ts';
 
 export interface SliceStream {
   /** Where the text came from (a file name), for messages. */
@@ -48,7 +49,7 @@ export function mergeSliceStreams(streams: readonly SliceStream[]): MergedRecap 
   const order = selectedOrder(parsed, count);
   const recap: Recap = { hosts: {}, check: parsed[0]!.start.check, durationMs: 0, exitCode: 0, interrupted: false, transport: {} };
   const tallies = new Map<string, HostTally>();
-  for (const h of order) tallies.set(h, zeroTally());
+  for (const h of order) tallies.set(h, emptyTally());
   for (const s of parsed) {
     if (!s.end) {
       problems.push(`slice ${sliceLabel(s.start.slice)} (${s.name}) did not finish: no recap for ${s.start.hosts.join(', ') || 'its hosts'}; run that slice again`);
@@ -56,7 +57,7 @@ export function mergeSliceStreams(streams: readonly SliceStream[]): MergedRecap 
     }
     recap.durationMs = Math.max(recap.durationMs, s.end.durationMs);
     recap.interrupted ||= s.end.interrupted;
-    for (const [h, t] of Object.entries(s.end.hosts)) tallies.set(h, addTally(tallies.get(h) ?? zeroTally(), t));
+    for (const [h, t] of Object.entries(s.end.hosts)) tallies.set(h, addTally(tallies.get(h) ?? emptyTally(), t));
     for (const [h, t] of Object.entries(s.end.transport)) {
       const sum = recap.transport[h] ?? { roundTrips: 0, connections: 0 };
       recap.transport[h] = { ...sum, roundTrips: sum.roundTrips + t.roundTrips, connections: sum.connections + t.connections, ...(t.channels !== undefined ? { channels: Math.max(sum.channels ?? 0, t.channels) } : {}) };
@@ -136,10 +137,6 @@ function selectedOrder(parsed: ParsedSlice[], count: number): string[] {
 
 function sliceLabel(s: SliceInfo | undefined): string {
   return s ? `${s.index}/${s.count}` : '?';
-}
-
-function zeroTally(): HostTally {
-  return { ok: 0, changed: 0, uncertain: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
 }
 
 function addTally(a: HostTally, b: HostTally): HostTally {
