@@ -10,13 +10,19 @@
  * a `package.json` (which Node would read as CommonJS) loads like one in a project with
  * `"type": "module"`. Only files under `node_modules` keep the format their package gives.
  *
+ * The user's code is compiled once and kept in the compile cache (compile-cache.ts): a run
+ * whose files are as the cache has them imports the compiled module and starts no
+ * TypeScript loader at all; the resolution rule is registered only when that module
+ * imports packages (which may import `capstan` themselves). When the code cannot be
+ * compiled, the sources are loaded as they are, so their errors read as Node reports them.
+ *
  *   const mod = await importUserModule('/home/ops/infra/playbooks/site.ts');
  */
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { compiled } from './compile-cache.ts';
 
 const PRECOMPILED = !import.meta.url.endsWith('.ts');
-let ready: Promise<void> | undefined;
 
 /** The running copy's entry points, by the specifier user code imports them with. */
 function runningCopy(): Record<string, string> {
@@ -37,18 +43,36 @@ export async function resolve(specifier, context, next) {
 }`;
 }
 
-async function ensureLoader(): Promise<void> {
-  if (PRECOMPILED) {
-    const tsx = (await import('tsx/esm/api')) as { register: () => unknown };
-    tsx.register();
-  }
-  register(`data:text/javascript,${encodeURIComponent(pinHook(runningCopy()))}`);
+let pinned: Promise<void> | undefined;
+let tsLoader: Promise<void> | undefined;
+
+/** The resolution rule pinning `capstan` to the running copy, registered once. */
+function pinCapstan(): Promise<void> {
+  pinned ??= Promise.resolve(register(`data:text/javascript,${encodeURIComponent(pinHook(runningCopy()))}`));
+  return pinned;
+}
+
+/** The TypeScript loader (from the sources it is already in place), then the pin: for loading sources as they are. */
+function loadTypeScript(): Promise<void> {
+  tsLoader ??= (async () => {
+    if (PRECOMPILED) ((await import('tsx/esm/api')) as { register: () => unknown }).register();
+    await pinCapstan();
+  })();
+  return tsLoader;
 }
 
 export async function importUserModule(path: string): Promise<unknown> {
-  ready ??= ensureLoader();
-  await ready;
-  return import(pathToFileURL(path).href);
+  const code = await compiled(path, runningCopy());
+  if (!code) {
+    await loadTypeScript();
+    return import(pathToFileURL(path).href);
+  }
+  if (code.hasPackages) await pinCapstan();
+  // Stack traces name the user's files and lines (steps are known by where they were built).
+  // Capstan itself is loaded first, so that only the user's code has its source map read.
+  await import(runningCopy().capstan as string);
+  process.setSourceMapsEnabled(true);
+  return import(pathToFileURL(code.bundle).href);
 }
 
 /**
