@@ -74,7 +74,7 @@ function sshArgs(a: { 'host-key-policy'?: string | undefined; 'known-hosts'?: st
 }
 
 export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
-  maskSecretArguments(argv);
+  await maskSecretArguments(argv);
   let code: number = ExitCode.ok;
   const out = io.out;
   const cli: Argv = yargs(argv)

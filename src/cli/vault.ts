@@ -9,7 +9,7 @@
  * files is `ansible-vault`'s job: Capstan reads what it writes.
  */
 import type { Argv } from 'yargs';
-import { vaultKeyring, type VaultKeyring } from '../vault/index.ts';
+import type { VaultKeyring } from '../vault/index.ts';
 
 export interface VaultCliOptions {
   vaultPasswordFile?: string[];
@@ -33,6 +33,8 @@ export function vaultArgs(a: { 'vault-password-file'?: string[] | undefined; 'va
   };
 }
 
-export function cliKeyring(o: VaultCliOptions): Promise<VaultKeyring> {
+/** The vault passwords the flags name, read (the password readers are loaded here, when a command needs them). */
+export async function cliKeyring(o: VaultCliOptions): Promise<VaultKeyring> {
+  const { vaultKeyring } = await import('../vault/passwords.ts');
   return vaultKeyring({ passwordFiles: o.vaultPasswordFile ?? [], vaultIds: o.vaultId ?? [], ask: o.askVaultPass === true });
 }

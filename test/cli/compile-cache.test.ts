@@ -34,7 +34,7 @@ const validate = () => capstan(['validate', 'site.ts', '-i', join(dir, 'hosts.in
 
 function capstan(args: string[], fromSource = false): Promise<Result> {
   const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
-  const env = { ...process.env, NO_COLOR: '1', CAPSTAN_FROM_SOURCE: fromSource ? '1' : '0', CAPSTAN_MODULES_LOG: log };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CAPSTAN_FROM_SOURCE: fromSource ? '1' : '0', CAPSTAN_MODULES_LOG: log };
   delete env.CAPSTAN_CACHE_DIR;
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', RECORDER, join(root, 'bin/capstan.js'), ...args], { cwd: project, env }, (err, stdout, stderr) => {
@@ -124,8 +124,16 @@ describe('the compile cache of the user\'s TypeScript', { skip: distSkip() }, ()
   });
 });
 
-describe('what `capstan run` loads', () => {
-  it('never loads the Docker client, the scaffolding, advise, the lab or the recipes', async () => {
+describe('what a command loads', () => {
+  it('`capstan --version` loads the command line parser, not the inventory, playbook or vault readers', { skip: distSkip() }, async () => {
+    const r = await capstan(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(loaded(r, 'yargs'), 'the modules it loads are recorded');
+    assert.deepEqual(['yaml', 'semver', 'zod', 'ssh2', 'tsx', 'esbuild'].filter((pkg) => loaded(r, pkg)), []);
+  });
+
+
+  it('`capstan run` never loads the Docker client, the scaffolding, advise, the lab or the recipes', async () => {
     writeFileSync(join(project, 'site.ts'), playbook('', '\'local\''));
     const r = await capstan(['run', 'site.ts', '-i', join(dir, 'hosts.ini'), '--check'], true);
     assert.equal(r.code, 0, r.stderr);
