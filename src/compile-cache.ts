@@ -9,7 +9,7 @@
  * above the entry) and is used only while every one of them still has that content and every
  * package it imports is still where it was: an edited playbook or role is compiled again,
  * never served stale. The bundle's own hash is checked before it is imported, so a truncated
- * or damaged entry is ignored and rewritten.
+ * or damaged entry is ignored and rewritten. A compile replaces the entry's previous bundle.
  *
  * What stays outside the bundle is imported from where it was resolved: `capstan` (the
  * running copy), Node's built-in modules, and JavaScript packages under `node_modules`.
@@ -23,7 +23,7 @@
  *   if (compiled) await import(pathToFileURL(compiled.bundle).href);
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { isBuiltin } from 'node:module';
@@ -108,6 +108,16 @@ function cached(path: string): Compiled | undefined {
   return { bundle, hasPackages: m.externals.length > 0 };
 }
 
+/** The bundle an entry's record names, if it names one: replaced by a newer compile, it is removed. */
+function previousBundle(path: string): string | undefined {
+  try {
+    const bundle = (JSON.parse(readFileSync(path, 'utf8')) as Partial<Manifest>).bundle;
+    return typeof bundle === 'string' && /^[\w-]+\.mjs$/.test(bundle) ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes `data` to `path` whole or not at all (a run starting meanwhile sees the old file or the new one). */
 function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
@@ -169,7 +179,9 @@ async function compile(entry: string, pinned: Record<string, string>, path: stri
   m.bundle = basename(out.path);
   mkdirSync(dir, { recursive: true });
   writeAtomic(out.path, out.text);
+  const previous = previousBundle(path);
   writeAtomic(path, `${JSON.stringify(m)}\n`);
+  if (previous && previous !== m.bundle) rmSync(join(dir, previous), { force: true });
   return { bundle: join(dir, m.bundle), hasPackages: m.externals.length > 0 };
 }
 

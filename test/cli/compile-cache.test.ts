@@ -85,6 +85,7 @@ describe('the compile cache of the user\'s TypeScript', { skip: distSkip() }, ()
     const r = await validate();
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /play "edited"/);
+    assert.equal(bundles().length, 1, 'the compile replaced the previous bundle');
   });
 
   it('compiles again when a file the playbook imports was edited', async () => {
