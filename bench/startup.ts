@@ -6,10 +6,13 @@
  *
  *   node --import tsx bench/startup.ts                 # 10 runs of each command, cold and warm
  *   node --import tsx bench/startup.ts --runs 20 --from-source
+ *   node --import tsx bench/startup.ts --against /tmp/capstan-before   # runs alternate with another checkout's
  *
  * cold: every run starts with an empty compile cache (Capstan's and the TypeScript loader's,
  * both moved to a fresh directory); warm: the caches a first, untimed run filled.
- * CPU is user + system time of the whole process tree.
+ * CPU is user + system time of the whole process tree. With `--against DIR` (a checkout with
+ * its `dist/` built), each run of this checkout is followed by one of DIR's, so that a busy
+ * machine's drift hits both alike.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,12 +35,14 @@ const COMMANDS: Record<string, string[]> = {
 };
 
 interface Sample { cpuS: number; wallS: number }
+interface Options { runs: number; fromSource: boolean; against?: string }
 
-function options(argv: string[]): { runs: number; fromSource: boolean } {
-  const at = argv.indexOf('--runs');
-  const runs = at >= 0 ? Number(argv[at + 1]) : 10;
+function options(argv: string[]): Options {
+  const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const runs = Number(value('--runs') ?? 10);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number >= 1');
-  return { runs, fromSource: argv.includes('--from-source') };
+  const against = value('--against');
+  return { runs, fromSource: argv.includes('--from-source'), ...(against ? { against: resolve(against) } : {}) };
 }
 
 /** A fresh cache location: Capstan's compile cache and the operating system's temporary directory. */
@@ -46,31 +51,39 @@ function freshCaches(): Record<string, string> {
   return { CAPSTAN_CACHE_DIR: join(dir, 'capstan'), TMPDIR: dir };
 }
 
-function timeOnce(args: string[], env: NodeJS.ProcessEnv): Sample {
+function timeOnce(checkout: string, args: string[], env: NodeJS.ProcessEnv): Sample {
   const report = join(work, 'time.txt');
-  const [cmd, ...rest] = timeArgv(report, [process.execPath, join(root, 'bin/capstan.js'), ...args]);
+  const [cmd, ...rest] = timeArgv(report, [process.execPath, join(checkout, 'bin/capstan.js'), ...args]);
   const r = spawnSync(cmd!, rest, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const t = parseGnuTime(readFileSync(report, 'utf8'));
-  if (!t || t.exitCode !== 0) throw new Error(`capstan ${args.join(' ')} failed (exit ${t?.exitCode ?? r.status}): ${r.stderr}`);
+  if (!t || t.exitCode !== 0) throw new Error(`${checkout}: capstan ${args.join(' ')} failed (exit ${t?.exitCode ?? r.status}): ${r.stderr}`);
   return { cpuS: t.userS + t.sysS, wallS: t.wallS };
 }
 
-function measure(args: string[], runs: number, cold: boolean, base: NodeJS.ProcessEnv): Sample {
-  const warmEnv = { ...base, ...freshCaches() };
-  if (!cold) timeOnce(args, warmEnv);
-  const samples = Array.from({ length: runs }, () => timeOnce(args, cold ? { ...base, ...freshCaches() } : warmEnv));
-  return { cpuS: median(samples.map((s) => s.cpuS)), wallS: median(samples.map((s) => s.wallS)) };
+/** The median of `runs` runs of each checkout, alternating; warm runs follow one untimed run that fills the caches. */
+function measure(checkouts: string[], args: string[], runs: number, cold: boolean, base: NodeJS.ProcessEnv): Sample[] {
+  const warmEnvs = checkouts.map(() => ({ ...base, ...freshCaches() }));
+  if (!cold) checkouts.forEach((c, i) => timeOnce(c, args, warmEnvs[i]!));
+  const samples: Sample[][] = checkouts.map(() => []);
+  for (let run = 0; run < runs; run++) {
+    checkouts.forEach((c, i) => samples[i]!.push(timeOnce(c, args, cold ? { ...base, ...freshCaches() } : warmEnvs[i]!)));
+  }
+  return samples.map((s) => ({ cpuS: median(s.map((x) => x.cpuS)), wallS: median(s.map((x) => x.wallS)) }));
 }
 
-const { runs, fromSource } = options(process.argv.slice(2));
-const base = { ...process.env, ...(fromSource ? { CAPSTAN_FROM_SOURCE: '1' } : {}) };
+const o = options(process.argv.slice(2));
+const base = { ...process.env, ...(o.fromSource ? { CAPSTAN_FROM_SOURCE: '1' } : {}) };
+const checkouts = [root, ...(o.against ? [o.against] : [])];
 try {
-  console.log(`| command (${fromSource ? 'from src/' : 'from dist/'}, median of ${runs}) | cold CPU s | cold wall s | warm CPU s | warm wall s |`);
-  console.log('|---|---|---|---|---|');
+  console.log(`| command (${o.fromSource ? 'from src/' : 'from dist/'}, median of ${o.runs}) | checkout | cold CPU s | cold wall s | warm CPU s | warm wall s |`);
+  console.log('|---|---|---|---|---|---|');
   for (const [name, args] of Object.entries(COMMANDS)) {
-    const cold = measure(args, runs, true, base);
-    const warm = measure(args, runs, false, base);
-    console.log(`| ${name} | ${cold.cpuS.toFixed(2)} | ${cold.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${warm.wallS.toFixed(2)} |`);
+    const cold = measure(checkouts, args, o.runs, true, base);
+    const warm = measure(checkouts, args, o.runs, false, base);
+    checkouts.forEach((c, i) => {
+      const [k, w] = [cold[i]!, warm[i]!];
+      console.log(`| ${name} | ${c === root ? 'this' : c} | ${k.cpuS.toFixed(2)} | ${k.wallS.toFixed(2)} | ${w.cpuS.toFixed(2)} | ${w.wallS.toFixed(2)} |`);
+    });
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

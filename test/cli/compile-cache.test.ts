@@ -126,6 +126,15 @@ describe('the compile cache of the user\'s TypeScript', { skip: distSkip() }, ()
 });
 
 describe('what a command loads', () => {
+  it('`capstan validate` connects to no host and loads no SSH client', { skip: distSkip() }, async () => {
+    writeFileSync(join(project, 'site.ts'), playbook('', '\'ssh\''));
+    writeFileSync(join(dir, 'ssh.ini'), 'web1 ansible_host=192.0.2.10\n');
+    const r = await capstan(['validate', 'site.ts', '-i', join(dir, 'ssh.ini')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(loaded(r, 'zod'), 'the modules it loads are recorded');
+    assert.equal(loaded(r, 'ssh2'), false);
+  });
+
   it('`capstan --version` loads the command line parser, not the inventory, playbook or vault readers', { skip: distSkip() }, async () => {
     const r = await capstan(['--version']);
     assert.equal(r.code, 0, r.stderr);

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
 import { Secret } from '../../commands/secret.ts';
 import { ConnectionError } from '../../errors.ts';
 import type { Endpoint } from './config.ts';
@@ -85,6 +85,7 @@ function handlerFor(methods: AnyAuthMethod[]): AuthHandlerMiddleware {
 async function loadKey(file: string, passphrase: Secret | undefined, explicit: boolean, host: string): Promise<ParsedKey | string> {
   let why: string;
   try {
+    const { default: ssh2 } = await import('ssh2');
     const parsed = ssh2.utils.parseKey(await readFile(file), passphrase?.reveal());
     const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | Error | undefined) : parsed;
     if (key && !(key instanceof Error)) return key;

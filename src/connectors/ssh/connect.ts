@@ -12,7 +12,7 @@
  *   closeSession(session);
  */
 import type { Duplex } from 'node:stream';
-import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { redact, type Secret } from '../../commands/secret.ts';
 import { ConnectionError, InterruptedError } from '../../errors.ts';
 import { planAuth } from './auth.ts';
@@ -155,6 +155,7 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
   const known = await readKnownHosts(options.knownHostsPath);
   const preferred = HOST_KEY_ALGORITHMS.filter((a) => preferredAlgorithms(known, endpoint.hostKeyName, endpoint.port).includes(a));
   const auth = await planAuth(endpoint, { options, host: ctx.host, target: isTarget, password: ctx.password, explicitKey: isTarget ? ctx.explicitKey : undefined });
+  const { default: ssh2 } = await import('ssh2'); // loaded by the first connection: commands that connect to no host never load it
   const client = new ssh2.Client();
   let refusal: string | undefined;
   const config: ConnectConfig = {
