@@ -13,7 +13,8 @@
  * (touched after every successful update Capstan runs, and by Ubuntu's update hook) and of the
  * /var/lib/apt/lists directory (Ansible's source). Lists without any Packages index count as
  * never updated, whatever their mtime. `apt-cache policy` runs with its binary caches switched
- * off so that reading a fact never writes to the host.
+ * off so that reading a fact never writes to the host. Package facts gathered together cost one
+ * dpkg-query (and at most one apt-cache policy) for all of them.
  */
 import { defineFact } from '../define/fact.ts';
 import { sh } from '../commands/quote.ts';
@@ -55,16 +56,50 @@ export const DPKG_UPDATES_DIR = '/var/lib/dpkg/updates';
 const NO_APT = `if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then ID=unknown; if [ -r /etc/os-release ]; then . /etc/os-release; fi; printf 'unsupported\\t%s\\n' "$ID"; exit 0; fi`;
 const POLICY_MARK = '--capstan-apt-policy--';
 
-export const aptPackages = defineFact<{ names: string[]; candidates?: boolean }, AptPackages>({
+type PackagesArgs = { names: string[]; candidates?: boolean };
+
+const packagesScript = (names: readonly string[], policyNames: readonly string[]) => [
+  NO_APT,
+  String(sh`dpkg-query -W -f '\${Package}\\t\${Status}\\t\${Version}\\n' -- ${names} 2>/dev/null`),
+  ...(policyNames.length ? [`echo ${POLICY_MARK}`, String(sh`apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= policy -- ${policyNames} 2>/dev/null`)] : []),
+  'exit 0',
+].join('\n');
+
+/** Names that dpkg-query and apt-cache read as one package each (no pattern, no architecture). */
+const PLAIN_PACKAGE = /^[a-z0-9][a-z0-9+.-]*$/;
+
+export const aptPackages = defineFact<PackagesArgs, AptPackages>({
   name: 'apt.packages',
-  command: ({ names, candidates }) => [
-    NO_APT,
-    String(sh`dpkg-query -W -f '\${Package}\\t\${Status}\\t\${Version}\\n' -- ${names} 2>/dev/null`),
-    ...(candidates ? [`echo ${POLICY_MARK}`, String(sh`apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= policy -- ${names} 2>/dev/null`)] : []),
-    'exit 0',
-  ].join('\n'),
+  command: ({ names, candidates }) => packagesScript(names, candidates ? names : []),
   parse: (out, _code, { names, candidates }) => parseAptPackages(out, names, candidates === true),
+  combine: {
+    accepts: ({ names }) => names.length > 0 && names.every((n) => PLAIN_PACKAGE.test(n)),
+    script: (calls) => packagesScript(union(calls.map((c) => c.names)), union(calls.filter((c) => c.candidates).map((c) => c.names))),
+    split: (out, calls) => splitCombinedPackages(out, calls),
+  },
 });
+
+const union = (lists: readonly string[][]) => [...new Set(lists.flat())];
+
+/**
+ * One dpkg-query (and one apt-cache policy) for the packages of several facts, split into
+ * what each fact's own probe prints: its packages' rows and policy blocks.
+ */
+export function splitCombinedPackages(out: string, calls: readonly PackagesArgs[]): { stdout: string; exitCode: number }[] {
+  if (/^unsupported\t/m.test(out)) return calls.map(() => ({ stdout: out, exitCode: 0 }));
+  const [dpkgPart = '', policyPart = ''] = out.split(`${POLICY_MARK}\n`);
+  return calls.map(({ names, candidates }) => {
+    const rows = dpkgPart.split('\n').filter((l) => names.includes(l.split('\t')[0] ?? ''));
+    let keep = false;
+    const blocks = policyPart.split('\n').filter((l) => {
+      const head = /^([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9-]+)?:$/.exec(l);
+      if (head) keep = names.includes(head[1] ?? '');
+      return keep && l !== '';
+    });
+    const text = rows.map((r) => `${r}\n`).join('') + (candidates ? `${POLICY_MARK}\n${blocks.map((b) => `${b}\n`).join('')}` : '');
+    return { stdout: text, exitCode: 0 };
+  });
+}
 
 export const aptCache = defineFact<void, AptCache>({
   name: 'apt.cache',

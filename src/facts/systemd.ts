@@ -10,6 +10,7 @@
  *   systemdUnit(null)   // only whether systemd runs here: { kind: 'unit', id: '', loadState: 'loaded', ... }
  *
  * A host without systemctl, or where systemd is not PID 1, gives `{ kind: 'no-systemd', reason }`.
+ * Several units gathered together cost one `systemctl show` for all of them (combinedShowScript).
  */
 import { defineFact } from '../define/fact.ts';
 import { sh } from '../commands/quote.ts';
@@ -58,16 +59,60 @@ esac`;
 
 const NO_SYSTEMCTL = `if ! command -v systemctl >/dev/null 2>&1; then echo 'Capstan-Systemd=missing'; exit 0; fi`;
 
+const showOne = (name: string) => String(sh`out=$(systemctl show -p ${PROPS} -- ${name} 2>&1)`) + UNIT_STATE;
+
 export const systemdUnit = defineFact<string | null, UnitState>({
   name: 'systemd.unit',
-  command: (name) => [
-    NO_SYSTEMCTL,
-    name === null
-      ? SYSTEMD_RUNNING
-      : String(sh`out=$(systemctl show -p ${PROPS} -- ${name} 2>&1)`) + UNIT_STATE,
-  ].join('\n'),
+  command: (name) => [NO_SYSTEMCTL, name === null ? SYSTEMD_RUNNING : showOne(name)].join('\n'),
   parse: (out, _code, name) => parseUnitState(out, name),
+  combine: { accepts: (name) => name !== null && PLAIN_UNIT.test(name), script: (names) => combinedShowScript(names as string[]), split: (out, names) => splitCombinedShow(out, names.length) },
 });
+
+/** Unit names that `systemctl show` reads as themselves: no glob, escape or space (those go alone). */
+const PLAIN_UNIT = /^[A-Za-z0-9][A-Za-z0-9:_.@-]*$/;
+const UNIT_MARK = '@@capstan-unit';
+
+/**
+ * One `systemctl show` for several units: its answer is one block of properties per unit, in
+ * order, separated by blank lines. Each block is printed as the unit's own probe would have
+ * printed it (with `is-enabled` only where the block's UnitFileState does not say). When
+ * systemctl fails or the blocks do not match the units one to one, each unit's own probe runs.
+ *
+ *   combinedShowScript(['benchapp', 'haproxy'])
+ */
+export function combinedShowScript(names: readonly string[]): string {
+  const n = names.length;
+  const alone = names.map((name, i) => `echo '${UNIT_MARK}:${i}'\n${showOne(name)}`).join('\n');
+  return `${NO_SYSTEMCTL}
+all=$(systemctl show -p ${PROPS} -- ${names.map((u) => sh`${u}`).join(' ')} 2>&1); rc=$?
+b=1; while IFS= read -r l; do [ -n "$l" ] || b=$((b+1)); done <<CAPSTAN_EOF
+$all
+CAPSTAN_EOF
+if [ "$rc" -eq 0 ] && [ "$b" -eq ${n} ]; then
+i=0; id=; ufs=
+en() { case $ufs in enabled|enabled-runtime|disabled|static|masked|masked-runtime|indirect) e=$ufs;; *) e=$(systemctl is-enabled -- "\${id:-x}" 2>/dev/null);; esac; printf 'Capstan-Show-Rc=0\nCapstan-Is-Enabled=%s\n' "$e"; }
+echo '${UNIT_MARK}:0'
+while IFS= read -r l; do case $l in '') en; i=$((i+1)); id=; ufs=; echo "${UNIT_MARK}:$i"; continue;; Id=*) id=\${l#Id=};; UnitFileState=*) ufs=\${l#UnitFileState=};; esac; printf '%s\n' "$l"; done <<CAPSTAN_EOF
+$all
+CAPSTAN_EOF
+en
+else
+${alone}
+fi`;
+}
+
+/** The combined answer, as each unit's own probe would have printed it. */
+export function splitCombinedShow(out: string, count: number): { stdout: string; exitCode: number }[] {
+  if (out.startsWith('Capstan-Systemd=missing')) return Array.from({ length: count }, () => ({ stdout: out, exitCode: 0 }));
+  const parts = out.split(new RegExp(`^${UNIT_MARK}:(\\d+)\n`, 'm'));
+  const byIndex = new Map<number, string>();
+  for (let k = 1; k + 1 < parts.length; k += 2) byIndex.set(Number(parts[k]), parts[k + 1] ?? '');
+  return Array.from({ length: count }, (_, i) => {
+    const stdout = byIndex.get(i);
+    if (stdout === undefined) throw new Error(`no answer for unit ${i + 1} of ${count}`);
+    return { stdout, exitCode: 0 };
+  });
+}
 
 /** Parses the systemd.unit probe: key=value lines; other lines are systemctl's complaints. */
 export function parseUnitState(out: string, name: string | null): UnitState {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { aptCache, aptPackages, parseAptCache, parseAptPackages, parseAptPolicy, parseDpkgRows, toState } from '../../src/facts/apt.ts';
+import { aptCache, aptPackages, parseAptCache, parseAptPackages, parseAptPolicy, parseDpkgRows, splitCombinedPackages, toState } from '../../src/facts/apt.ts';
 
 describe('apt.packages fact', () => {
   describe('reads dpkg status triples', () => {
@@ -104,3 +104,38 @@ describe('apt.cache fact', () => {
     assert.equal(spawnSync('sh', ['-n', '-c', aptCache().script]).status, 0);
   });
 });
+
+describe('apt.packages gathered together', () => {
+  const dpkg = 'curl\tinstall ok installed\t7.88.1-10\nhaproxy\tinstall ok installed\t2.6.12-1\n';
+  const policy = 'curl:\n  Installed: 7.88.1-10\n  Candidate: 7.88.1-11\n  Version table:\n     7.88.1-11 500\nsudo:\n  Installed: (none)\n  Candidate: 1.9.13\n';
+
+  it('one dpkg-query for every name, one apt-cache policy for the names whose candidates are asked', () => {
+    const ref = aptPackages({ names: ['curl'], candidates: true });
+    const script = ref.combine!.with.script([{ names: ['curl', 'haproxy'] }, { names: ['curl', 'sudo'], candidates: true }]);
+    assert.equal(script.match(/dpkg-query -W/g)?.length, 1);
+    assert.match(script, /-- curl haproxy sudo 2>\/dev\/null/);
+    assert.match(script, /policy -- curl sudo 2>/);
+    assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0);
+  });
+
+  it('each fact reads its own packages: rows and candidates as its own probe would', () => {
+    const calls = [{ names: ['haproxy', 'nosuch'] }, { names: ['curl', 'sudo'], candidates: true }];
+    const parts = splitCombinedPackages(`${dpkg}--capstan-apt-policy--\n${policy}`, calls);
+    assert.deepEqual(parseAptPackages(parts[0]!.stdout, calls[0]!.names, false), {
+      supported: true, packages: { haproxy: { status: 'installed', version: '2.6.12-1' }, nosuch: { status: 'absent', version: null } },
+    });
+    assert.deepEqual(parseAptPackages(parts[1]!.stdout, calls[1]!.names, true), {
+      supported: true, packages: { curl: { status: 'installed', version: '7.88.1-10', candidate: '7.88.1-11' }, sudo: { status: 'absent', version: null, candidate: '1.9.13' } },
+    });
+    assert.doesNotMatch(parts[0]!.stdout, /curl|policy/);
+  });
+
+  it('a host without apt says so for every fact; patterns and architectures go alone', () => {
+    const parts = splitCombinedPackages('unsupported\talpine\n', [{ names: ['a'] }, { names: ['b'] }]);
+    assert.deepEqual(parts.map((p) => parseAptPackages(p.stdout, ['a'], false)), [{ supported: false, os: 'alpine' }, { supported: false, os: 'alpine' }]);
+    assert.equal(aptPackages({ names: ['lib*'] }).combine, undefined);
+    assert.equal(aptPackages({ names: ['curl:amd64'] }).combine, undefined);
+    assert.ok(aptPackages({ names: ['libc6', 'g++'] }).combine);
+  });
+});
+

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { parseLoadError, parseUnitState, systemdUnit } from '../../src/facts/systemd.ts';
+import { combinedShowScript, parseLoadError, parseUnitState, splitCombinedShow, systemdUnit } from '../../src/facts/systemd.ts';
 
 const show = (props: Record<string, string>, isEnabled: string, rc = 0) =>
   `${Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n')}\nCapstan-Show-Rc=${rc}\nCapstan-Is-Enabled=${isEnabled}\n`;
@@ -75,4 +75,31 @@ describe('systemd.unit fact', () => {
     ];
     for (const [raw, want] of table) it(`${JSON.stringify(raw)} -> ${JSON.stringify(want)}`, () => assert.equal(parseLoadError(raw), want));
   });
+
+  describe('several units together', () => {
+    it('is one systemctl show for all of them, each name quoted, and valid sh', () => {
+      const script = combinedShowScript(['benchapp', 'getty@tty1.service', 'a.b:c']);
+      assert.match(script, /systemctl show -p \S+ -- '?benchapp'? '?getty@tty1\.service'? '?a\.b:c'? 2>&1/);
+      assert.equal(spawnSync('sh', ['-n', '-c', script]).status, 0);
+    });
+
+    it('splits into what each unit\'s own probe prints', () => {
+      const out = '@@capstan-unit:0\nId=a.service\nLoadState=loaded\nCapstan-Show-Rc=0\nCapstan-Is-Enabled=enabled\n@@capstan-unit:1\nId=b.service\nLoadState=not-found\nCapstan-Show-Rc=0\nCapstan-Is-Enabled=\n';
+      const parts = splitCombinedShow(out, 2);
+      assert.deepEqual(parts.map((p) => p.stdout), ['Id=a.service\nLoadState=loaded\nCapstan-Show-Rc=0\nCapstan-Is-Enabled=enabled\n', 'Id=b.service\nLoadState=not-found\nCapstan-Show-Rc=0\nCapstan-Is-Enabled=\n']);
+      assert.equal(parseUnitState(parts[1]!.stdout, 'b').kind, 'unit');
+    });
+
+    it('a host without systemctl says so for every unit; a unit without an answer is refused', () => {
+      assert.deepEqual(splitCombinedShow('Capstan-Systemd=missing\n', 2).map((p) => parseUnitState(p.stdout, 'x').kind), ['no-systemd', 'no-systemd']);
+      assert.throws(() => splitCombinedShow('@@capstan-unit:0\nId=a.service\n', 2), /no answer for unit 2 of 2/);
+    });
+
+    it('names systemctl would read as patterns or escapes, and the bare systemd check, go alone', () => {
+      for (const odd of ['web*', 'a b', 'dev-x\\x2d1.device', '-x', 'a[1]']) assert.equal(systemdUnit(odd).combine, undefined, odd);
+      assert.equal(systemdUnit(null).combine, undefined);
+      assert.ok(systemdUnit('getty@tty1.service').combine);
+    });
+  });
 });
+

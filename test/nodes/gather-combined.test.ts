@@ -1,0 +1,90 @@
+/**
+ * Facts gathered together on a real node read exactly what each fact's own probe reads, and
+ * start fewer programs: one `systemctl show` for all the units of a batch, one `dpkg-query`
+ * for all its package facts. Programs are counted by logging wrappers placed first on PATH
+ * (/usr/local/sbin), which then run the real program.
+ *
+ *   node --import tsx --test test/nodes/gather-combined.test.ts
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { dockerSkipReason, startNodes, type NodeSet } from '../../src/testing/index.ts';
+import { loadInventoryView } from '../../src/inventory/view.ts';
+import { connectorFactory } from '../../src/cli/connectors.ts';
+import { HostSession } from '../../src/engine/session.ts';
+import type { Become } from '../../src/connectors/connector.ts';
+import type { FactRef } from '../../src/define/fact.ts';
+import { systemdUnit } from '../../src/facts/systemd.ts';
+import { aptPackages } from '../../src/facts/apt.ts';
+
+const skip = await dockerSkipReason();
+
+const UNITS = ['ssh', 'sshd.service', 'dbus.socket', 'systemd-journald', 'getty@tty1.service', 'capstan-masked', 'capstan-nosuch', 'odd name $(x)', '-dash'];
+const PACKAGES: { names: string[]; candidates?: boolean }[] = [
+  { names: ['openssh-server', 'capstan-nosuch'] }, { names: ['sudo'], candidates: true }, { names: ['dbus', 'openssh-server', 'lib*'] },
+];
+
+describe('facts gathered together on a node', { skip }, () => {
+  let set: NodeSet;
+  const inventories: Record<'root' | 'sudo', string> = { root: '', sudo: '' };
+  before(async () => {
+    set = await startNodes({ count: 1 });
+    inventories.root = await set.writeInventory(join(set.workDir, 'root.yml'), { user: 'root' });
+    inventories.sudo = await set.writeInventory(join(set.workDir, 'sudo.yml'));
+    const wrap = (p: string) => `printf '#!/bin/sh\\necho "$0 $*" >> /run/capstan-programs.log\\nexec /usr/bin/${p} "$@"\\n' > /usr/local/sbin/${p} && chmod 755 /usr/local/sbin/${p}`;
+    await set.exec('node1', ['sh', '-c', `systemctl mask capstan-masked.service && ${wrap('systemctl')} && ${wrap('dpkg-query')}`]);
+  });
+  after(async () => set?.destroy());
+
+  async function gather(who: 'root' | 'sudo', refs: FactRef<unknown>[]): Promise<{ values: unknown[]; programs: string[] }> {
+    const view = await loadInventoryView([inventories[who]]);
+    const session = new HostSession('node1', connectorFactory({})(view.connection('node1')), { runId: `combined-${who}`, noLock: true });
+    const become: Become | undefined = who === 'sudo' ? { user: 'root' } : undefined;
+    await set.exec('node1', ['rm', '-f', '/run/capstan-programs.log']);
+    try {
+      await session.gather(refs, become);
+      const values = refs.map((r) => (session.facts.lookup(r) as { value: unknown }).value);
+      const log = await set.exec('node1', ['sh', '-c', 'cat /run/capstan-programs.log 2>/dev/null; true']);
+      return { values, programs: log.stdout.split('\n').filter(Boolean) };
+    } finally {
+      await session.close();
+    }
+  }
+
+  async function alone(who: 'root' | 'sudo', refs: FactRef<unknown>[]): Promise<unknown[]> {
+    const values: unknown[] = [];
+    for (const r of refs) values.push(...(await gather(who, [r])).values);
+    return values;
+  }
+
+  for (const who of ['root', 'sudo'] as const) {
+    it(`systemd units (${who === 'sudo' ? 'a user with sudo' : 'root'}): aliases, sockets, static and masked units, template instances, units that do not exist and odd names read as each alone; one systemctl show`, async () => {
+      const refs = UNITS.map((u) => systemdUnit(u)) as FactRef<unknown>[];
+      const together = await gather(who, refs);
+      assert.deepEqual(together.values, await alone(who, refs));
+      const byName = Object.fromEntries(UNITS.map((u, i) => [u, together.values[i] as { kind: string; loadState?: string; enabled?: string; activeState?: string }]));
+      assert.equal(byName['ssh']?.activeState, 'active');
+      assert.equal(byName['capstan-masked']?.loadState, 'masked');
+      assert.equal(byName['capstan-nosuch']?.loadState, 'not-found');
+      const shows = together.programs.filter((p) => /systemctl show/.test(p));
+      // the odd name and '-dash' go alone (each its own probe); the other seven share one show
+      assert.equal(shows.length, 3, together.programs.join('\n'));
+      assert.equal(shows.filter((p) => p.includes('capstan-nosuch') && p.includes('ssh')).length, 1);
+    });
+
+    it(`apt packages (${who}): installed, absent, candidates and names dpkg reads as patterns read as each alone; one dpkg-query`, async () => {
+      const refs = PACKAGES.map((p) => aptPackages(p)) as FactRef<unknown>[];
+      const together = await gather(who, refs);
+      assert.deepEqual(together.values, await alone(who, refs));
+      assert.equal((together.values[0] as { packages: Record<string, { status: string }> }).packages['openssh-server']?.status, 'installed');
+      assert.equal(together.programs.filter((p) => /dpkg-query/.test(p)).length, 2, `the pattern goes alone: ${together.programs.join('\n')}`);
+    });
+  }
+
+  it('a batch of units systemctl refuses as a whole falls back to one probe each, with the same values', async () => {
+    const refs = ['ssh', 'capstan-nosuch', 'x.invalid-suffix'].map((u) => systemdUnit(u)) as FactRef<unknown>[];
+    const together = await gather('root', refs);
+    assert.deepEqual(together.values, await alone('root', refs));
+  });
+});
