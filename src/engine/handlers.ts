@@ -21,7 +21,8 @@ export function journalKey(playbookId: string, playName: string): string {
 }
 
 export function journalReadSection(key: string): BatchSection {
-  return { id: 'journal', script: `cat -- ${STATE_DIR}/${key} 2>/dev/null; true` };
+  // read by the shell itself: the journal is a few short lines
+  return { id: 'journal', script: `f=${STATE_DIR}/${key}; { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$f"; } 2>/dev/null; true` };
 }
 
 export function parseJournal(stdout: string | undefined): string[] {

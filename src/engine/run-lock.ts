@@ -14,9 +14,10 @@
  *   // { kind: 'busy', holder: 'run 7f… by root since 2026-…', ageS: 4, path: '…' }
  */
 import { quote } from '../commands/quote.ts';
+import { READ_EUID } from '../facts/host.ts';
 
 /** Capstan's state directory on the host, as shell text (root's, or the login user's own). */
-export const STATE_DIR = `"$(if [ "$(id -u)" -eq 0 ]; then echo /var/lib/capstan; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi)"`;
+export const STATE_DIR = `"$(${READ_EUID}; if [ "$u" -eq 0 ]; then echo /var/lib/capstan; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi)"`;
 
 export const LOCK_FILE = 'run.lock';
 /** Exit status of the lock script when another run holds the lock. */
@@ -37,12 +38,13 @@ export function stateDirScript(): string {
   const bad = `bad() { echo "unsafe $*"; exit ${LOCK_UNSAFE}; }`;
   return [
     bad,
+    READ_EUID,
     `d=${STATE_DIR}`,
     `if [ ! -e "$d" ] && [ ! -L "$d" ]; then mkdir -p -- "$(dirname -- "$d")" 2>/dev/null; mkdir -m 0700 -- "$d" 2>/dev/null || [ -d "$d" ] || bad "cannot create the state directory $d"; fi`,
     `[ ! -L "$d" ] || bad "the state directory $d is a symbolic link"`,
     `[ -d "$d" ] || bad "the state directory $d is not a directory"`,
     `set -- $(stat -c '%u %a' -- "$d")`,
-    `[ "$1" = "$(id -u)" ] || bad "the state directory $d is owned by uid $1, not by $(id -un) (uid $(id -u)): remove it, or chown it to $(id -un)"`,
+    `[ "$1" = "$u" ] || bad "the state directory $d is owned by uid $1, not by $(id -un) (uid $u): remove it, or chown it to $(id -un)"`,
     `case "$2" in *[2367]? | *[2367]) bad "the state directory $d is writable by group or others (mode $2): chmod 0700 $d";; esac`,
   ].join('\n');
 }

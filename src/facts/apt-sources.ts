@@ -149,9 +149,15 @@ function deb822Fields(stanza: string): Map<string, string> {
 export const aptTreeAliases = defineFact<readonly string[], string[]>({
   name: 'apt.trees',
   command: (trees) => [
-    String(sh`for t in ${[...trees]}; do`),
-    `  if [ -L "$t" ]; then echo "$t"; elif [ -d "$t" ] && [ -n "$(find "$t" -type l -print -quit 2>/dev/null)" ]; then echo "$t"; fi`,
+    // One find for all the trees: it walks them in order and stops at the first link, so the
+    // trees before that link's have none; it goes on from the next tree until none is found.
+    `A=; set --`,
+    String(sh`for t in ${[...trees]}; do`) + ` if [ -L "$t" ]; then A="$A/$t/"; elif [ -d "$t" ]; then set -- "$@" "$t"; fi; done`,
+    `while [ $# -gt 0 ]; do`,
+    `  l=$(find "$@" -type l -print -quit 2>/dev/null); [ -n "$l" ] || break`,
+    `  while [ $# -gt 0 ]; do t=$1; shift; case $l in "$t"/*) A="$A/$t/"; break;; esac; done`,
     `done`,
+    String(sh`for t in ${[...trees]}; do`) + ` case $A in *"/$t/"*) echo "$t";; esac; done`,
     `echo '${MOUNTS_MARK}'`,
     `while read -r _ _ _ _ m _; do printf '%s\\n' "$m"; done < /proc/self/mountinfo 2>/dev/null`,
     `exit 0`,

@@ -105,7 +105,15 @@ export const aptCache = defineFact<void, AptCache>({
   name: 'apt.cache',
   command: () => [
     NO_APT,
-    `printf '%s %s %s %s %s\\n' "$(date +%s)" "$(stat -c %Y ${UPDATE_STAMP} 2>/dev/null || echo -)" "$(stat -c %Y ${LISTS_DIR} 2>/dev/null || echo -)" "$(set -- ${LISTS_DIR}/*_Packages*; if [ -f "$1" ]; then echo 1; else echo 0; fi)" "$(ls -A ${DPKG_UPDATES_DIR} 2>/dev/null | grep -c '^[0-9][0-9]*$')"`,
+    // two programs (date, one stat for both times) on a settled host; the rest by the shell itself
+    `n=$(date +%s); s=-; l=-`,
+    `while read -r t p; do case $p in ${UPDATE_STAMP}) s=$t;; ${LISTS_DIR}) l=$t;; esac; done <<CAPSTAN_EOF`,
+    `$(stat -c '%Y %n' -- ${UPDATE_STAMP} ${LISTS_DIR} 2>/dev/null)`,
+    `CAPSTAN_EOF`,
+    `set -- ${LISTS_DIR}/*_Packages*; if [ -f "$1" ]; then h=1; else h=0; fi`,
+    // dpkg's journal is empty but for an interrupted run: count its numbered entries only then
+    `j=0; set -- ${DPKG_UPDATES_DIR}/*; if [ -e "$1" ] || [ -L "$1" ]; then j=$(ls -A ${DPKG_UPDATES_DIR} 2>/dev/null | grep -c '^[0-9][0-9]*$'); fi`,
+    `printf '%s %s %s %s %s\\n' "$n" "$s" "$l" "$h" "$j"`,
   ].join('\n'),
   parse: (out) => parseAptCache(out),
 });

@@ -23,7 +23,24 @@ export interface HostFacts {
 export type OsFamily = 'debian' | 'redhat' | 'alpine' | 'arch' | 'suse' | 'unknown';
 
 /**
- * Four programs in all (uname, nproc, ip, id): the rest is read by the shell itself, since on
+ * Sets `$u` to the effective user id, read by the shell from /proc/self/status (its second
+ * Uid field) where there is one, from `id -u` elsewhere: no program on Linux.
+ */
+export const READ_EUID = `u=; { while read -r k _ e _; do if [ "$k" = Uid: ]; then u=$e; break; fi; done < /proc/self/status; } 2>/dev/null; u=\${u:-$(id -u)}`;
+
+/**
+ * Sets `$n` to the name of user `$u`: from /etc/passwd read by the shell when the name service
+ * looks there first (nsswitch.conf's passwd line starts with `files`, as on Debian and Red
+ * Hat), so that the first entry of that id is what `id -un` would print; else `id -un`.
+ */
+const READ_USER_NAME = [
+  `n=; s=; { while read -r k v _; do if [ "$k" = passwd: ]; then s=$v; break; fi; done < /etc/nsswitch.conf; } 2>/dev/null`,
+  `if [ "$s" = files ]; then { while IFS=: read -r pn _ pu _; do if [ "$pu" = "$u" ]; then n=$pn; break; fi; done < /etc/passwd; } 2>/dev/null; fi`,
+  `[ -n "$n" ] || n=$(id -un)`,
+].join('\n');
+
+/**
+ * Three programs in all (uname, nproc, ip): the rest is read by the shell itself, since on
  * a busy host every process started is time every host of the run waits for.
  */
 const SCRIPT = [
@@ -36,7 +53,9 @@ const SCRIPT = [
   `while read -r k v _; do if [ "$k" = MemTotal: ]; then printf 'mem_kb=%s\\n' "$v"; break; fi; done < /proc/meminfo 2>/dev/null`,
   `i=; read -r i < /proc/1/comm 2>/dev/null; printf 'init=%s\\n' "$i"`,
   `a=; set -- $(ip -4 route get 1.1.1.1 2>/dev/null); while [ $# -gt 1 ]; do if [ "$1" = src ]; then a=$2; break; fi; shift; done; printf 'ipv4=%s\\n' "$a"`,
-  `u=$(id -u); n=$(id -un); printf 'user=%s\\nuid=%s\\n' "$n" "$u"`,
+  READ_EUID,
+  READ_USER_NAME,
+  `printf 'user=%s\\nuid=%s\\n' "$n" "$u"`,
 ].join('\n');
 
 export const hostFacts = defineFact<void, HostFacts>({

@@ -36,10 +36,18 @@ export const sysctlLive = defineFact<string, string | null>({
   parse: (out) => parseLive(out),
 });
 
+/** The directory of `/a/b/c` (`/a/b`), as `dirname` prints it, without starting it; null for other forms (relative, `//`, trailing `/`). */
+export function plainDir(path: string): string | null {
+  return /^\/(?:[^/]+\/)*[^/]+$/.test(path) ? path.slice(0, path.lastIndexOf('/')) || '/' : null;
+}
+
 export const sysctlFile = defineFact<string, SysctlFile>({
   name: 'sysctl.file',
-  command: (path) => String(sh`f=${path}; if [ -d "$(dirname -- "$f")" ]; then d=yes; else d=no; fi; ` +
-    `if [ -f "$f" ]; then printf '%s %s\\n' "$d" "$(base64 -w0 < "$f")"; else printf '%s -\\n' "$d"; fi`),
+  command: (path) => {
+    const dir = plainDir(path);
+    return String(sh`f=${path}; `) + (dir === null ? `if [ -d "$(dirname -- "$f")" ]; ` : String(sh`if [ -d ${dir} ]; `)) + `then d=yes; else d=no; fi; ` +
+      `if [ -f "$f" ]; then printf '%s %s\\n' "$d" "$(base64 -w0 < "$f")"; else printf '%s -\\n' "$d"; fi`;
+  },
   parse: (out) => parseSysctlFile(out),
 });
 

@@ -8,8 +8,9 @@
  * The password hash itself never leaves the host: the fact carries the sha256 of the
  * shadow field, or null when /etc/shadow cannot be read (without become).
  */
+import { createHash } from 'node:crypto';
 import { defineFact } from '../define/fact.ts';
-import { sh } from '../commands/quote.ts';
+import { quote, sh } from '../commands/quote.ts';
 
 export interface UserInfo {
   name: string;
@@ -36,8 +37,16 @@ const USER_SCRIPT = [
   `printf 'passwd=%s\\n' "$e"`,
   `g=\${e#*:*:*:}; g=\${g%%:*}; gl=$(getent group -- "$g"); printf 'group=%s\\n' "\${gl%%:*}"`,
   `printf 'groups=%s\\n' "$(id -Gn -- "$n" 2>/dev/null)"`,
-  `if s=$(getent shadow -- "$n" 2>/dev/null); then f=\${s#*:}; f=\${f%%:*}; d=$(printf '%s' "$f" | sha256sum); printf 'shadow=%s\\n' "\${d%% *}"; else echo 'shadow=?'; fi`,
+  `if s=$(getent shadow -- "$n" 2>/dev/null); then f=\${s#*:}; f=\${f%%:*}; case $f in ${knownDigests()} *) d=$(printf '%s' "$f" | sha256sum);; esac; printf 'shadow=%s\\n' "\${d%% *}"; else echo 'shadow=?'; fi`,
 ].join('\n');
+
+/**
+ * The digests of the password fields of accounts without a password (locked, disabled, empty),
+ * as `case` branches: most system accounts need no sha256sum started.
+ */
+function knownDigests(): string {
+  return ['', '!', '*', '!*', '!!'].map((f) => `${quote(f)}) d=${createHash('sha256').update(f).digest('hex')};;`).join(' ');
+}
 
 export const userInfo = defineFact<string, UserInfo | null>({
   name: 'user.info',

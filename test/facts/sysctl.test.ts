@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { canonicalKey, normalizeValue, parseLive, parseSysctlFile, procSysPath, sysctlFile, sysctlLive } from '../../src/facts/sysctl.ts';
+import { canonicalKey, normalizeValue, parseLive, parseSysctlFile, plainDir, procSysPath, sysctlFile, sysctlLive } from '../../src/facts/sysctl.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -55,3 +55,18 @@ describe('sysctl facts', () => {
     assert.deepEqual(parseSysctlFile(spawnSync('sh', ['-c', file.script], { encoding: 'utf8' }).stdout), { dirExists: false, content: null });
   });
 });
+
+describe('sysctl.file directory', () => {
+  it('is computed as dirname prints it for plain absolute paths; other forms still ask dirname', () => {
+    for (const p of ['/etc/sysctl.d/61-x.conf', '/x.conf', "/it's here/x"]) {
+      const real = spawnSync('dirname', ['--', p], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(plainDir(p), real, p);
+      assert.doesNotMatch(sysctlFile(p).script, /dirname/);
+    }
+    for (const p of ['rel/x.conf', '/a//b', '/a/b/']) {
+      assert.equal(plainDir(p), null, p);
+      assert.match(sysctlFile(p).script, /dirname -- "\$f"/);
+    }
+  });
+});
+

@@ -77,3 +77,15 @@ describe('the account commands, on the controller', () => {
     assert.match(userInfo("it's").script, /^n='it'\\''s'$/m);
   });
 });
+
+describe('user.info password digests', () => {
+  it('accounts without a password (locked, disabled, empty) get the digest sha256sum prints, without starting it', () => {
+    const script = userInfo('svc').script;
+    for (const field of ['', '!', '*', '!*', '!!']) {
+      const fake = `getent() { [ "$1" = shadow ] && { printf 'svc:%s:19000::::::\\n' '${field}'; return 0; }; [ "$1" = passwd ] && { echo 'svc:x:990:990::/:/usr/sbin/nologin'; return 0; }; echo 'svc:x:990:'; }; id() { echo svc; }; sha256sum() { echo "started"; }`;
+      const out = spawnSync('sh', ['-c', `${fake}\n${script}`], { encoding: 'utf8' }).stdout;
+      const real = spawnSync('sh', ['-c', `printf '%s' '${field}' | sha256sum`], { encoding: 'utf8' }).stdout.split(' ')[0];
+      assert.equal(/^shadow=(.*)$/m.exec(out)?.[1], real, `field ${JSON.stringify(field)}`);
+    }
+  });
+});

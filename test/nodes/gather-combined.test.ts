@@ -2,7 +2,9 @@
  * Facts gathered together on a real node read exactly what each fact's own probe reads, and
  * start fewer programs: one `systemctl show` for all the units of a batch, one `dpkg-query`
  * for all its package facts. Programs are counted by logging wrappers placed first on PATH
- * (/usr/local/sbin), which then run the real program.
+ * (/usr/local/sbin), which then run the real program. What the shell now reads itself (user
+ * ids and names, dpkg's journal, links below the trees packages leave alone) is compared
+ * with what the programs print.
  *
  *   node --import tsx --test test/nodes/gather-combined.test.ts
  */
@@ -16,7 +18,9 @@ import { HostSession } from '../../src/engine/session.ts';
 import type { Become } from '../../src/connectors/connector.ts';
 import type { FactRef } from '../../src/define/fact.ts';
 import { systemdUnit } from '../../src/facts/systemd.ts';
-import { aptPackages } from '../../src/facts/apt.ts';
+import { aptCache, aptPackages } from '../../src/facts/apt.ts';
+import { aptTreeAliases } from '../../src/facts/apt-sources.ts';
+import { hostFacts } from '../../src/facts/host.ts';
 
 const skip = await dockerSkipReason();
 
@@ -81,6 +85,31 @@ describe('facts gathered together on a node', { skip }, () => {
       assert.equal(together.programs.filter((p) => /dpkg-query/.test(p)).length, 2, `the pattern goes alone: ${together.programs.join('\n')}`);
     });
   }
+
+  it('the shell reads what the programs print: the login user and its id, the package lists\' times, dpkg\'s journal, linked trees', async () => {
+    await set.exec('node1', ['sh', '-c', 'mkdir -p /srv/a/b /var/opt/x && ln -sfn /etc /srv/a/b/etc && ln -sfn /tmp /mnt && touch /var/lib/dpkg/updates/0007']);
+    try {
+      const trees = ['/opt', '/etc/opt', '/var/opt', '/srv', '/mnt'];
+      const [host, cache, aliased] = (await gather('root', [hostFacts(), aptCache(), aptTreeAliases(trees)] as FactRef<unknown>[])).values as [
+        { user: string; uid: number }, { updatedAt: number | null; dpkgInterrupted: boolean }, string[]];
+      assert.deepEqual([host.user, host.uid], ['root', 0]);
+      const asSudo = (await gather('sudo', [hostFacts()] as FactRef<unknown>[])).values[0] as { user: string; uid: number };
+      assert.deepEqual([asSudo.user, asSudo.uid], ['root', 0]);
+      const view = await loadInventoryView([inventories.sudo]);
+      const plain = new HostSession('node1', connectorFactory({})(view.connection('node1')), { runId: 'plain', noLock: true });
+      await plain.gather([hostFacts()], undefined);
+      const own = plain.facts.lookup(hostFacts()) as { value: { user: string; uid: number } };
+      await plain.close();
+      const id = await set.exec('node1', ['sh', '-c', 'id -un capstan; id -u capstan']);
+      assert.equal(`${own.value.user}\n${own.value.uid}\n`, id.stdout);
+      const stamp = await set.exec('node1', ['sh', '-c', 'stat -c %Y /var/lib/apt/lists']);
+      assert.ok(cache.updatedAt !== null && cache.updatedAt >= Number(stamp.stdout.trim()));
+      assert.equal(cache.dpkgInterrupted, true);
+      assert.deepEqual(aliased.filter((t) => t !== '/opt' && t !== '/etc/opt'), ['/srv', '/mnt'], 'the link below /srv, /mnt a link itself; /var/opt holds none');
+    } finally {
+      await set.exec('node1', ['sh', '-c', 'rm -rf /srv/a /var/opt/x /var/lib/dpkg/updates/0007; rm -f /mnt && mkdir -p /mnt']);
+    }
+  });
 
   it('a batch of units systemctl refuses as a whole falls back to one probe each, with the same values', async () => {
     const refs = ['ssh', 'capstan-nosuch', 'x.invalid-suffix'].map((u) => systemdUnit(u)) as FactRef<unknown>[];
