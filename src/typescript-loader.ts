@@ -63,16 +63,22 @@ function loadTypeScript(): Promise<void> {
 
 export async function importUserModule(path: string): Promise<unknown> {
   const code = await compiled(path, runningCopy());
-  if (!code) {
-    await loadTypeScript();
-    return import(pathToFileURL(path).href);
+  if (code) {
+    if (code.hasPackages) await pinCapstan();
+    // Stack traces name the user's files and lines (steps are known by where they were built).
+    // Capstan itself is loaded first, so that only the user's code has its source map read.
+    await import(runningCopy().capstan as string);
+    process.setSourceMapsEnabled(true);
+    try {
+      return await import(pathToFileURL(code.bundle).href);
+    } catch (e) {
+      // a run compiling an edited copy at the same moment replaced this bundle: load the sources
+      const err = e as NodeJS.ErrnoException;
+      if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes(code.bundle)) throw e;
+    }
   }
-  if (code.hasPackages) await pinCapstan();
-  // Stack traces name the user's files and lines (steps are known by where they were built).
-  // Capstan itself is loaded first, so that only the user's code has its source map read.
-  await import(runningCopy().capstan as string);
-  process.setSourceMapsEnabled(true);
-  return import(pathToFileURL(code.bundle).href);
+  await loadTypeScript();
+  return import(pathToFileURL(path).href);
 }
 
 /**
