@@ -8,7 +8,8 @@
  *   });
  *   fileStat('/etc/motd')   // a FactRef: the engine gathers it (batched with others) and caches it
  *
- * Facts are cached per host for one run and invalidated on that host after any change.
+ * Facts are cached per host for one run; after a change on that host the ones it may have
+ * altered are read again (what its module declares in `invalidates`, or all but the host's).
  * Parsers are pure: table tests feed them output and compare values.
  */
 import type { ShellText } from '../commands/quote.ts';

@@ -69,6 +69,16 @@ export interface ModuleDefinition<A, F extends FactMap, D> {
    */
   affects?: readonly string[] | ((args: A, facts: FactValues<F>) => readonly string[] | Effects);
   /**
+   * What apply must read again after this module changed something, besides the facts the
+   * step read, those `predicts` names and those `affects` reaches: the engine drops exactly
+   * these from the host's cache and keeps the rest. `['*']` is everything but the host's own
+   * facts (a change that runs code the module does not describe: a service started). A module
+   * without it is opaque: after its change every fact but the host's is read again.
+   *
+   *   invalidates: (a) => writesPaths(a.dest)   // the file, its directories, what lies below it
+   */
+  invalidates?: (args: A, facts: FactValues<F>) => readonly string[] | Effects;
+  /**
    * Facts read only under --check, once the plan has changes, for `affects` (which receives
    * them along with the others, each missing when it is unknown): a preview that costs more
    * than a plan needs, such as what a package install would bring.

@@ -7,7 +7,9 @@
  *
  * Under --check nothing that changes the host is executed: the plan's predictions update
  * the host's simulated facts so later steps plan against the state the host would have.
- * After anything runs for real, the host's cached facts are dropped.
+ * After anything runs for real, the host's cached facts that the change may have altered are
+ * dropped: those a module declares (`invalidates`, with what it read, `predicts` and
+ * `affects`), or every fact but the host's for a module that does not say.
  */
 import type { AnyModule, Effects, Prediction } from '../define/module.ts';
 import type { FactRef } from '../define/fact.ts';
@@ -74,7 +76,7 @@ export async function runModuleCall(session: HostSession, call: ModuleStep, ctx:
     return done({ ...changedResult(plan.changes.map((c) => c.summary), uncertain) }, diffs);
   }
   const applied = await applyChanges(session, plan.changes, o);
-  session.facts.invalidate(Array.isArray(module.affects) && module.affects.includes('host'));
+  invalidateAfter(session, module, parsed.args, facts.values, refs, plan);
   const last = applied.outputs.at(-1);
   const result: Omit<StepResult, 'durationMs'> = {
     ...base(applied.failed ? 'failed' : module.readOnly ? 'ok' : 'changed'),
@@ -119,13 +121,12 @@ async function readCheckFacts(session: HostSession, module: AnyModule, args: unk
  */
 function markUncertainStep(session: HostSession, module: AnyModule, args: unknown, refs: readonly FactRef<unknown>[], cause: string): void {
   for (const ref of refs) session.facts.predictUnknown(ref, cause);
-  let affects: readonly string[] | Effects;
+  let effects: Effects;
   try {
-    affects = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown, f: unknown) => readonly string[] | Effects)(args, {}) : (module.affects ?? []);
+    effects = callEffects(module.affects, args, {});
   } catch {
-    affects = ['*'];
+    effects = { facts: ['*'] };
   }
-  const effects: Effects = isEffects(affects) ? affects : { facts: affects };
   if (effects.facts.length || effects.paths || effects.refs) session.facts.markUnknown(effects, cause);
 }
 
@@ -145,9 +146,40 @@ function applyPredictions(session: HostSession, module: AnyModule, args: unknown
     if (p.unknown) session.facts.predictUnknown(p.fact, cause);
     else session.facts.predict(p.fact, p.value);
   }
-  const affects = typeof module.affects === 'function' ? (module.affects as unknown as (a: unknown, f: unknown) => readonly string[] | Effects)(args, facts) : (module.affects ?? []);
-  const effects: Effects = isEffects(affects) ? affects : { facts: affects };
+  const effects = callEffects(module.affects, args, facts);
   if (effects.facts.length || effects.paths || effects.refs) session.facts.markUnknown(effects, cause);
+}
+
+/**
+ * Drops what an applied change may have altered. A module that declares its reach
+ * (`invalidates`, or `readOnly`) loses the facts it read, those it predicts and those its
+ * `affects` and `invalidates` reach; any other module, or a reboot, every fact but the host's;
+ * a change of the host's identity (`affects: ['host']`), everything.
+ */
+function invalidateAfter(session: HostSession, module: AnyModule, args: unknown, values: unknown, refs: readonly FactRef<unknown>[], plan: Plan): void {
+  if (Array.isArray(module.affects) && module.affects.includes('host')) return session.facts.invalidate(true);
+  const declared = (module.invalidates || module.readOnly) && !plan.changes.some((c) => c.actions.some((a) => a.kind === 'reboot'));
+  if (!declared) return session.facts.invalidate();
+  let effects: Effects[];
+  let predicted: Prediction[];
+  try {
+    effects = [callEffects(module.affects, args, values), callEffects(module.invalidates, args, values)];
+    predicted = module.predicts ? (module.predicts as unknown as (a: unknown, f: unknown) => Prediction[])(args, values) : [];
+  } catch {
+    return session.facts.invalidate();
+  }
+  const keys = new Set([...refs, ...predicted.map((p) => p.fact)].map((r) => r.key));
+  session.facts.invalidateReached({
+    facts: effects.flatMap((e) => e.facts),
+    paths: (p) => effects.some((e) => e.paths?.(p)),
+    refs: (r) => keys.has(r.key) || effects.some((e) => e.refs?.(r)),
+  });
+}
+
+/** What `affects` or `invalidates` says for this call, as Effects. */
+function callEffects(declared: AnyModule['affects'] | AnyModule['invalidates'], args: unknown, values: unknown): Effects {
+  const out = typeof declared === 'function' ? (declared as unknown as (a: unknown, f: unknown) => readonly string[] | Effects)(args, values) : (declared ?? []);
+  return isEffects(out) ? out : { facts: out };
 }
 
 function isEffects(a: readonly string[] | Effects): a is Effects {

@@ -3,6 +3,7 @@
  *
  *   store.lookup(ref)            // { value } | { unknown: 'step 3 would install haproxy' } | undefined (gather it)
  *   store.invalidate()           // after anything ran on the host: cached values may be stale
+ *   store.invalidateReached({ facts: ['systemd'], paths: (p) => p === '/etc/motd' })   // after a change that says what it reaches
  *   store.predict(ref, value)    // check mode: the value the host would have after a change
  *   store.markUnknown({ facts: ['systemd'] }, 'step 3 ...')
  *   store.markUnknown({ facts: ['apt'], paths: (p) => !p.startsWith('/opt/') }, 'step 1 ...')
@@ -18,7 +19,7 @@ import type { Effects } from '../define/module.ts';
 export type Lookup = { value: unknown } | { unknown: string } | undefined;
 
 export class FactStore {
-  private readonly real = new Map<string, unknown>();
+  private readonly real = new Map<string, { ref: FactRef<unknown>; value: unknown }>();
   private readonly predicted = new Map<string, unknown>();
   private readonly unknownFamilies = new Map<string, string>();
   private readonly unknownKeys = new Map<string, string>();
@@ -31,7 +32,8 @@ export class FactStore {
     if (this.predicted.has(ref.key)) return { value: this.predicted.get(ref.key) };
     const cause = this.unknownFamilies.get(factFamily(ref.name)) ?? this.unknownFamilies.get(ref.name) ?? this.unknownFamilies.get('*') ?? this.pathCause(ref) ?? this.unknownRefs.find((u) => u.accepts(ref))?.cause;
     if (cause !== undefined) return { unknown: cause };
-    if (this.real.has(ref.key)) return { value: this.real.get(ref.key) };
+    const real = this.real.get(ref.key);
+    if (real) return { value: real.value };
     return undefined;
   }
 
@@ -40,7 +42,7 @@ export class FactStore {
   }
 
   set(ref: FactRef<unknown>, value: unknown): void {
-    this.real.set(ref.key, value);
+    this.real.set(ref.key, { ref, value });
   }
 
   /**
@@ -49,6 +51,20 @@ export class FactStore {
    */
   invalidate(everything = false): void {
     for (const key of [...this.real.keys()]) if (everything || !key.startsWith('host.')) this.real.delete(key);
+  }
+
+  /**
+   * After a change that declares what it may alter: drop the cached facts `effects` reaches
+   * (`*` reaches all but the host's own) and keep the rest. A change that may add or remove
+   * accounts (`user`, `group`) reaches every fact about a path too: the owner names a file
+   * fact shows follow the accounts.
+   */
+  invalidateReached(effects: Effects): void {
+    const accounts = effects.facts.some((f) => f === 'user' || f === 'group');
+    for (const [key, { ref }] of [...this.real]) {
+      if (key.startsWith('host.')) continue;
+      if (reaches(effects, ref) || (accounts && (factPaths(ref).length > 0 || factFamily(ref.name) === 'file'))) this.real.delete(key);
+    }
   }
 
   predict(ref: FactRef<unknown>, value: unknown): void {
@@ -69,11 +85,8 @@ export class FactStore {
     if (effects.refs) this.unknownRefs.push({ accepts: effects.refs, cause });
   }
 
-  /** A fact about paths is unknown when a scope accepts one of them; a file fact that names none, when any scope is set. */
   private pathCause(ref: FactRef<unknown>): string | undefined {
-    const paths = factPaths(ref);
-    if (paths.length === 0) return factFamily(ref.name) === 'file' ? this.unknownPaths[0]?.cause : undefined;
-    return this.unknownPaths.find((u) => paths.some((p) => u.accepts(p)))?.cause;
+    return this.unknownPaths.find((u) => pathsReach(u.accepts, ref))?.cause;
   }
 
   /** Forget the simulation (a new check run on the same store). */
@@ -84,4 +97,17 @@ export class FactStore {
     this.unknownPaths.length = 0;
     this.unknownRefs.length = 0;
   }
+}
+
+/** Whether a change with these effects may alter the fact: by family, name, `*`, path or single fact. */
+export function reaches(effects: Effects, ref: FactRef<unknown>): boolean {
+  const f = effects.facts;
+  if (f.includes('*') || f.includes(ref.name) || f.includes(factFamily(ref.name))) return true;
+  return Boolean((effects.paths && pathsReach(effects.paths, ref)) || effects.refs?.(ref));
+}
+
+/** A fact about paths is reached when `accepts` takes one of them; a file fact that names none, always. */
+function pathsReach(accepts: (path: string) => boolean, ref: FactRef<unknown>): boolean {
+  const paths = factPaths(ref);
+  return paths.length === 0 ? factFamily(ref.name) === 'file' : paths.some((p) => accepts(p));
 }

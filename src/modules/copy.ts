@@ -19,7 +19,7 @@ import { sh } from '../commands/quote.ts';
 import { Secret } from '../commands/secret.ts';
 import { fileSha256, fileStat, hashedFacts, withSha256, type HashedStat } from '../facts/file.ts';
 import { fileMode, fileWriteFields, remotePath } from './args.ts';
-import { familiesWrittenBy } from './affects.ts';
+import { familiesWrittenBy, writesPaths } from './affects.ts';
 
 export const copyArgs = z
   .object({
@@ -42,6 +42,7 @@ export const copy = defineModule({
   facts: (a) => hashedFacts(a.dest),
   plan: (a, { st, sha }) => planCopy(a, withSha256(st, sha)),
   predicts: (a, { st }) => predictHashed(a.dest, predictedStat(a, st)),
+  invalidates: (a) => writesPaths(a.dest),
 });
 
 /**

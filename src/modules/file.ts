@@ -21,6 +21,7 @@ import { change, changes, exec, fail, noop, type Change } from '../define/plan.t
 import { sh } from '../commands/quote.ts';
 import { fileStat, treeDiffers, type FileStat } from '../facts/file.ts';
 import { accountName, fileMode, remotePath } from './args.ts';
+import { writesPaths } from './affects.ts';
 
 const args = z
   .object({
@@ -52,6 +53,8 @@ export const file = defineModule({
     predict(fileStat(a.path), predicted(a, st, source ?? null)),
     ...(walksTree(a) ? [predict(treeDiffers(treeWanted(a)), null)] : []),
   ],
+  // a hard link also changes its source's link count
+  invalidates: (a) => writesPaths(a.path, ...(a.state === 'hard' && a.src !== undefined ? [a.src] : [])),
 });
 
 /** What else the plan reads: the hard link's source, and the first path below a recursive directory that differs. */

@@ -41,6 +41,8 @@ export const group = defineModule({
   facts: (a) => ({ current: groupInfo(a.name) }),
   plan: (a, { current }) => planGroup(a, current),
   predicts: (a) => predictGroup(a),
+  // accounts (a user's groups), and so the group names of every file
+  invalidates: () => ['group', 'user'],
 });
 
 export function planGroup(a: GroupArgs, current: GroupInfo | null): Plan {

@@ -20,6 +20,7 @@ import { pathExists } from '../facts/file.ts';
 import { canonicalKey, normalizeValue, procSysPath, sysctlFile, sysctlLive, type SysctlFile } from '../facts/sysctl.ts';
 import { copyArgs, predictedStat, predictHashed } from './copy.ts';
 import { remotePath } from './args.ts';
+import { writesPaths } from './affects.ts';
 
 /** A sysctl key: letters, digits, `_ . / -`; not starting with `-`, `.` or `/`; no empty segment (so no `..`). */
 export const sysctlName = z
@@ -113,4 +114,6 @@ export const sysctl = defineModule({
   facts: (a) => ({ live: sysctlLive(a.name), file: sysctlFile(a.sysctlFile) }),
   plan: (a, f) => planSysctl(a, f),
   predicts: (a, f) => predictSysctl(a, f),
+  // the file, and live values (a reload applies every key it holds; some are the network's)
+  invalidates: (a) => ({ ...writesPaths(a.sysctlFile), facts: ['sysctl', 'net'] }),
 });

@@ -151,4 +151,9 @@ export const systemd = defineModule({
   plan: (a, f) => planSystemd(a, f),
   predicts: (a, f) => predictSystemd(a, f),
   affects: ['systemd', 'net'],
+  // a unit started, stopped or reloaded runs code of its own: everything is read again
+  invalidates: (a) => (a.state !== undefined ? ['*'] : { facts: [], paths: (p) => SYSTEMD_DIRS.test(p) }),
 });
+
+/** Where enabling, disabling or masking a unit writes links. */
+const SYSTEMD_DIRS = /^\/(etc|lib|usr\/lib|run)\/systemd\//;

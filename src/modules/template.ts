@@ -26,7 +26,7 @@ import { fileMode, fileWriteFields, remotePath } from './args.ts';
 import { planCopy, predictedStat, predictHashed, type CopyArgs } from './copy.ts';
 import { ESCAPE_NAMES } from './template/escapers.ts';
 import { renderTemplate, TemplateError } from './template/render.ts';
-import { familiesWrittenBy } from './affects.ts';
+import { familiesWrittenBy, writesPaths } from './affects.ts';
 
 /** Template variables: a plain object, kept as given (a zod record would drop a `__proto__` key). */
 const templateVars = z.custom<Record<string, unknown>>(
@@ -57,6 +57,7 @@ export const template = defineModule({
   facts: (a) => hashedFacts(a.dest),
   plan: (a, { st, sha }) => planTemplate(a, withSha256(st, sha)),
   predicts: (a, { st, sha }) => predictTemplate(a, withSha256(st, sha)),
+  invalidates: (a) => writesPaths(a.dest),
 });
 
 type Outcome = { ok: true; copy: CopyArgs; text: string } | { ok: false; error: string };

@@ -70,6 +70,8 @@ export const user = defineModule({
   facts: (a) => userFacts(a),
   plan: (a, f) => planUser(a, f as unknown as UserFacts),
   predicts: (a, f) => predictUser(a, f as unknown as UserFacts),
+  // accounts, and so the owner names of every file (its home among them)
+  invalidates: () => ['user', 'group'],
 });
 
 function namedGroups(a: UserArgs): string[] {

@@ -17,7 +17,7 @@ import { posix } from 'node:path';
 import { defineModule, predict, predictUnknown, type ModuleFn, type Prediction } from '../../define/module.ts';
 import type { z } from 'zod';
 import type { FactRef } from '../../define/fact.ts';
-import { familiesWrittenBy } from '../affects.ts';
+import { familiesWrittenBy, writesPaths } from '../affects.ts';
 import { change, changes, exec, fail, noop, put, type Change, type Plan } from '../../define/plan.ts';
 import { sh } from '../../commands/quote.ts';
 import { hashedFacts, withSha256, type HashedStat } from '../../facts/file.ts';
@@ -66,6 +66,7 @@ export function defineTextEdit<S extends z.ZodType<TextTarget>>(def: {
     facts: (a) => ({ content: fileContent(a.path), ...hashedFacts(a.path) }),
     plan: (a, f) => planEdit(target(a), { content: f.content, st: withSha256(f.st, f.sha) }, (text) => def.edit(text, a)),
     predicts: (a, f) => predictEdit(target(a), { content: f.content, st: withSha256(f.st, f.sha) }, (text) => def.edit(text, a)),
+    invalidates: (a) => writesPaths(a.path),
   });
 }
 
