@@ -1,13 +1,14 @@
 /**
  * The analysis section of the results file, filled from the numbers: how far each tool is
- * from Capstan and Capstan from the floor, how times grow with N, where the controller's
- * CPU goes, which cells are too noisy to trust, and what did not go as it should.
+ * from Capstan and Capstan from the floor (wall time, and node CPU per warm host), how times
+ * grow with N, where the controller's CPU goes and where one controller saturates, which
+ * cells are too noisy to trust, and what did not go as it should.
  *
  *   analysisLines(report);
  *   // ['ansible-pipelining took 3.1×–9.0× Capstan's wall time …', 'Furthest from the floor: N=20 check …', …]
  */
 import { failedMeasurements, unexpectedChanges, type BenchReport } from './report.ts';
-import { floorWalls, tableRows } from './report-tables.ts';
+import { floorNodeCpu, floorWalls, tableRows } from './report-tables.ts';
 import { cellRatios, cellValues, median, spread, summarise } from './stats.ts';
 import { formatNumber } from './table.ts';
 import type { Measurement, Phase, Subject, Tool } from './types.ts';
@@ -89,6 +90,40 @@ function cpuLines(d: Data): string[] {
   });
 }
 
+/** Node CPU per warm host against the floor's, at every N (the target is at most 2×). */
+function nodeCpuLines(d: Data): string[] {
+  const cells = [...new Set(d.measurements.map((m) => m.n))].sort((a, b) => a - b).flatMap((n) => {
+    const capstan = median(cellValues(d.measurements, { n, phase: 'warm', subject: 'capstan' }, (m) => m.nodeCpuPerHostS));
+    const floor = median(floorNodeCpu(d.measurements, n));
+    return Number.isFinite(capstan) && Number.isFinite(floor) && floor > 0 ? [{ n, capstan, floor }] : [];
+  });
+  if (cells.length === 0) return [];
+  const parts = cells.map((c) => `N=${c.n} ${s(c.capstan)} against ${s(c.floor)}, ${x(c.capstan / c.floor)}`);
+  const over = cells.filter((c) => c.capstan / c.floor > 2).map((c) => `N=${c.n}`);
+  return [`Node CPU per warm host, Capstan against the floor's: ${parts.join('; ')} ` +
+    `(target: at most 2×; ${over.length ? `above it at ${over.join(', ')}` : 'met everywhere'}).`];
+}
+
+/** Where one controller stands at the largest N Capstan ran: CPU, memory, descriptors and connections. */
+function saturationLines(d: Data): string[] {
+  const ms = d.measurements.filter((m) => m.subject === 'capstan' && !m.error && (m.phase === 'warm' || m.phase === 'check'));
+  if (ms.length === 0) return [];
+  const n = Math.max(...ms.map((m) => m.n));
+  const at = ms.filter((m) => m.n === n);
+  const busy = median(at.map((m) => m.cpuS / m.wallS));
+  const rssMiB = Math.max(...at.map((m) => m.maxRssKb)) / 1024;
+  const fds = Math.max(...at.map((m) => m.peakFds ?? Number.NaN).filter(Number.isFinite));
+  const sockets = Math.max(...at.map((m) => m.peakSockets ?? Number.NaN).filter(Number.isFinite));
+  const limit = at.find((m) => m.fdLimit !== undefined)?.fdLimit;
+  const fdPart = Number.isFinite(fds) ? `, at most ${fds} open descriptors (${sockets} sockets)${limit ? ` of a limit of ${limit} (${Math.round((fds / limit) * 100)} %)` : ''}` : '';
+  const limits = [
+    ...(busy >= 0.8 * d.machine.cores ? [`CPU (${busy.toFixed(1)} of ${d.machine.cores} cores busy)`] : []),
+    ...(limit && fds >= 0.8 * limit ? ['open descriptors'] : []),
+  ];
+  return [`One controller at N=${n} (warm and check): ${busy.toFixed(1)} of ${d.machine.cores} cores busy, peak ${rssMiB.toFixed(0)} MiB${fdPart}; ` +
+    (limits.length ? `it saturates on ${limits.join(' and ')}.` : 'none of these is near its limit.')];
+}
+
 function noiseLines(d: Data): string[] {
   const noisy = tableRows(d.measurements).flatMap(({ n, phase }) => (['floor', ...d.options.tools] as Subject[]).flatMap((subject) => {
     const sum = summarise(cellValues(d.measurements, { n, phase, subject }, (m) => m.wallS));
@@ -122,5 +157,5 @@ function endStateLines(d: Data): string[] {
 }
 
 export function analysisLines(d: Data): string[] {
-  return [...problemLines(d), ...endStateLines(d), ...ratioLines(d), ...floorLines(d), ...growthLines(d), ...cpuLines(d), ...noiseLines(d)];
+  return [...problemLines(d), ...endStateLines(d), ...ratioLines(d), ...floorLines(d), ...nodeCpuLines(d), ...growthLines(d), ...cpuLines(d), ...saturationLines(d), ...noiseLines(d)];
 }

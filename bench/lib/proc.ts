@@ -10,6 +10,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { watchFds, type FdPeak } from './fd-watch.ts';
 import { parseGnuTime, timeArgv } from './gnu-time.ts';
 import type { TimedResult } from './types.ts';
 
@@ -27,6 +28,8 @@ export interface TimedRun extends TimedResult {
   stderrPath: string;
   /** GNU time's report was missing or incomplete (the numbers are then the harness's own). */
   unparsed: boolean;
+  /** The most descriptors (and sockets) the command's process tree held at once. */
+  fds: FdPeak;
 }
 
 const running = new Set<ChildProcess>();
@@ -62,9 +65,11 @@ export async function runTimed(cmd: TimedCommand): Promise<TimedRun> {
   const started = performance.now();
   let timedOut = false;
   let exitCode: number | null;
+  let fds: FdPeak = { peakFds: Number.NaN, peakSockets: Number.NaN, fdLimit: Number.NaN };
   try {
     const child = spawn(bin ?? '', args, { cwd: cmd.cwd, env: cmd.env ?? process.env, detached: true, stdio: ['ignore', out.fd, err.fd] });
     running.add(child);
+    const watch = child.pid === undefined ? undefined : watchFds(child.pid);
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child, 'SIGTERM');
@@ -75,13 +80,14 @@ export async function runTimed(cmd: TimedCommand): Promise<TimedRun> {
     } finally {
       clearTimeout(timer);
       running.delete(child);
+      if (watch) fds = watch.stop();
     }
   } finally {
     await Promise.all([out.close(), err.close()]);
   }
   const elapsedS = (performance.now() - started) / 1000;
   const report = parseGnuTime(await readFile(timePath, 'utf8').catch(() => ''));
-  if (!report) return { wallS: elapsedS, cpuS: Number.NaN, maxRssKb: Number.NaN, exitCode: exitCode ?? -1, timedOut, stdoutPath, stderrPath, unparsed: true };
+  if (!report) return { wallS: elapsedS, cpuS: Number.NaN, maxRssKb: Number.NaN, exitCode: exitCode ?? -1, timedOut, stdoutPath, stderrPath, unparsed: true, fds };
   return {
     wallS: report.wallS,
     cpuS: report.userS + report.sysS,
@@ -91,6 +97,7 @@ export async function runTimed(cmd: TimedCommand): Promise<TimedRun> {
     stdoutPath,
     stderrPath,
     unparsed: false,
+    fds,
   };
 }
 

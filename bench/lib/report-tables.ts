@@ -5,6 +5,8 @@
  *   wallTable(report);        // '| N | phase | capstan | ansible-pipelining | … | floor | … |\n…'
  *   resourceTable(report);
  *   reportedTable(report);
+ *   nodeCpuTable(report);     // '| N | phase | capstan | … | floor | capstan / floor |\n…' (node CPU s per host)
+ *   descriptorTable(report);  // peak open descriptors (sockets) of each tool's controller
  */
 import type { BenchReport } from './report.ts';
 import { cellRatios, cellRuns, cellValues, summarise, type CellKey } from './stats.ts';
@@ -36,6 +38,11 @@ function wallCell(ms: Measurement[], key: CellKey): string {
 /** The floor of N: every floor run at N, whatever phase it was taken in. */
 export function floorWalls(ms: Measurement[], n: number): number[] {
   return ms.filter((m) => m.n === n && m.subject === 'floor' && !m.error).map((m) => m.wallS);
+}
+
+/** Node CPU per host of every floor run at N. */
+export function floorNodeCpu(ms: Measurement[], n: number): number[] {
+  return ms.filter((m) => m.n === n && m.subject === 'floor' && !m.error).map((m) => m.nodeCpuPerHostS ?? Number.NaN);
 }
 
 function ansibleTools(tools: Tool[]): Tool[] {
@@ -90,5 +97,44 @@ export function reportedTable(r: Data): string {
       return changes.length ? changes.map((c) => (Number.isFinite(c) ? String(c) : '?')).join(', ') : '';
     }),
   ]);
+  return markdownTable(header, rows);
+}
+
+export function nodeCpuTable(r: Data): string {
+  const { measurements: ms, options } = r;
+  const withCapstan = options.tools.includes('capstan');
+  const header = ['N', 'phase', ...options.tools, 'floor', ...(withCapstan ? ['capstan / floor'] : [])];
+  const rows = tableRows(ms).map(({ n, phase }) => {
+    const floor = summarise(floorNodeCpu(ms, n));
+    const capstan = summarise(cellValues(ms, { n, phase, subject: 'capstan' }, (m) => m.nodeCpuPerHostS));
+    const ratio = capstan && floor && floor.median > 0 ? formatRatio({ median: capstan.median / floor.median, min: Number.NaN, max: Number.NaN, count: 1 }) : '–';
+    return [
+      String(n), phase,
+      ...options.tools.map((t) => (cellRuns(ms, { n, phase, subject: t }).length ? formatSummary(summarise(cellValues(ms, { n, phase, subject: t }, (m) => m.nodeCpuPerHostS))) : '')),
+      formatSummary(floor),
+      ...(withCapstan ? [ratio] : []),
+    ];
+  });
+  return markdownTable(header, rows);
+}
+
+export function descriptorTable(r: Data): string {
+  const { measurements: ms, options } = r;
+  const header = ['N', 'phase', ...options.tools.map((t) => `${t} fds (sockets)`), 'open-file limit'];
+  const rows = tableRows(ms).map(({ n, phase }) => {
+    const runs = options.tools.flatMap((t) => cellRuns(ms, { n, phase, subject: t }));
+    const limits = [...new Set(runs.map((m) => m.fdLimit).filter((l): l is number => l !== undefined))];
+    return [
+      String(n), phase,
+      ...options.tools.map((t) => {
+        const key = { n, phase, subject: t };
+        if (cellRuns(ms, key).length === 0) return '';
+        const fds = Math.max(...cellValues(ms, key, (m) => m.peakFds).filter(Number.isFinite));
+        const sockets = Math.max(...cellValues(ms, key, (m) => m.peakSockets).filter(Number.isFinite));
+        return Number.isFinite(fds) ? `${fds} (${sockets})` : '–';
+      }),
+      limits.length ? limits.join(', ') : '–',
+    ];
+  });
   return markdownTable(header, rows);
 }

@@ -1,6 +1,6 @@
 /**
  * Runs one subject (a tool or the floor) once on a prepared node set and turns the outcome
- * into a Measurement; logs a one-line progress message.
+ * into a Measurement (with the CPU its nodes spent meanwhile); logs a one-line progress message.
  *
  *   const ctx: RunContext = { options, repoRoot, logsDir, strategyDir, log, signal };
  *   const m = await measure(ctx, nodes, { subject: 'capstan', phase: 'warm', run: 2 });
@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { runAnsible } from './ansible.ts';
 import { runCapstan } from './capstan.ts';
 import { runFloor } from './floor.ts';
+import type { FdPeak } from './fd-watch.ts';
 import type { BenchNodes } from './nodes.ts';
+import { cpuPerHost, readNodesCpu } from './node-cpu.ts';
 import { toolRunError, type ToolRun } from './tool-run.ts';
 import type { BenchOptions, Measurement, Phase, Subject, Tool } from './types.ts';
 
@@ -46,27 +48,37 @@ export function runTool(ctx: RunContext, nodes: BenchNodes, tool: Tool, o: { che
   });
 }
 
-function describe(r: ToolRun): string {
+function describe(r: ToolRun, nodeCpu: number): string {
   const t = r.timed;
-  const parts = [`${t.wallS.toFixed(2)} s`, `cpu ${t.cpuS.toFixed(2)} s`, `${(t.maxRssKb / 1024).toFixed(0)} MiB`];
+  const parts = [`${t.wallS.toFixed(2)} s`, `cpu ${t.cpuS.toFixed(2)} s`, `${(t.maxRssKb / 1024).toFixed(0)} MiB`, `node cpu ${nodeCpu.toFixed(3)} s/host`];
   if (r.changed !== undefined) parts.push(`${r.changed} changed`);
   if (r.roundTripsPerHost !== undefined) parts.push(`${r.roundTripsPerHost.toFixed(1)} round trips/host`);
   const error = toolRunError(r);
   return `${parts.join(', ')}${error ? ` FAILED: ${error.split('\n')[0]}` : ''}`;
 }
 
+function fdFields(f: FdPeak): Pick<Measurement, 'peakFds' | 'peakSockets' | 'fdLimit'> {
+  if (!(f.peakFds > 0)) return {};
+  return { peakFds: f.peakFds, peakSockets: f.peakSockets, ...(Number.isFinite(f.fdLimit) ? { fdLimit: f.fdLimit } : {}) };
+}
+
 export async function measure(ctx: RunContext, nodes: BenchNodes, o: { subject: Subject; phase: Phase; run: number }): Promise<Measurement> {
   checkNotInterrupted(ctx);
   const logName = `n${nodes.n}-${o.phase}-${o.subject}-r${o.run}`;
+  const ids = nodes.set.nodes.map((node) => node.containerId);
+  const before = await readNodesCpu(ids);
   const r = o.subject === 'floor'
     ? await runFloor({ set: nodes.set, logBase: join(ctx.logsDir, logName), timeoutMs: Math.min(ctx.options.timeoutS * 1000, 120_000) })
     : await runTool(ctx, nodes, o.subject, { check: o.phase === 'check', logName });
+  const nodeCpu = cpuPerHost(before, await readNodesCpu(ids), nodes.n);
   checkNotInterrupted(ctx);
-  ctx.log(`N=${nodes.n} ${o.phase} ${o.subject} run ${o.run}: ${describe(r)}`);
+  ctx.log(`N=${nodes.n} ${o.phase} ${o.subject} run ${o.run}: ${describe(r, nodeCpu)}`);
   const error = toolRunError(r);
   return {
     n: nodes.n, phase: o.phase, subject: o.subject, run: o.run,
     wallS: r.timed.wallS, cpuS: r.timed.cpuS, maxRssKb: r.timed.maxRssKb, exitCode: r.timed.exitCode, timedOut: r.timed.timedOut,
+    ...(Number.isFinite(nodeCpu) ? { nodeCpuPerHostS: nodeCpu } : {}),
+    ...fdFields(r.timed.fds),
     ...(r.changed !== undefined ? { changed: r.changed } : {}),
     ...(r.roundTripsPerHost !== undefined ? { roundTripsPerHost: r.roundTripsPerHost } : {}),
     ...(error ? { error } : {}),

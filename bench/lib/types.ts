@@ -1,7 +1,7 @@
 /**
  * The vocabulary of the benchmark: tools, phases, and one measured command.
  *
- *   const m: Measurement = { n: 5, phase: 'warm', subject: 'capstan', run: 1, wallS: 1.9, cpuS: 1.2, maxRssKb: 120_000, exitCode: 0, timedOut: false };
+ *   const m: Measurement = { n: 5, phase: 'warm', subject: 'capstan', run: 1, wallS: 1.9, cpuS: 1.2, maxRssKb: 120_000, exitCode: 0, timedOut: false, nodeCpuPerHostS: 0.21 };
  *   TOOLS.includes('ansible-mitogen');   // true
  */
 
@@ -36,6 +36,12 @@ export interface Measurement extends TimedResult {
   run: number;
   /** Changes reported by the tool over all hosts (for --check: changes it would make). */
   changed?: number;
+  /** CPU seconds the nodes' containers spent during the command, divided by N (see node-cpu.ts). */
+  nodeCpuPerHostS?: number;
+  /** The most open descriptors of the controller's process tree at once, the sockets among them, and its open-file limit. */
+  peakFds?: number;
+  peakSockets?: number;
+  fdLimit?: number;
   /** Capstan only: SSH round trips per host, averaged over the hosts. */
   roundTripsPerHost?: number;
   /** Why the command counts as failed, when it does. */
