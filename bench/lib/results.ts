@@ -1,16 +1,18 @@
 /**
  * The results file: `<out>/<YYYY-MM-DD>.md` (machine, versions, method, analysis, tables,
- * end-state comparison, failures) and the raw data next to it as `<YYYY-MM-DD>.json`.
+ * end-state comparison, failures), the raw data next to it as `<YYYY-MM-DD>.json`, and the
+ * cost curve (warm wall time and node CPU per host against N) as `<YYYY-MM-DD>.svg`, linked.
  *
  *   const { markdownPath } = await writeResults(report, 'bench/results');   // 'bench/results/2025-11-26.md' (…-2.md when taken)
  *   renderMarkdown(report);                                  // the same text, without writing
  */
 import { access, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { analysisLines } from './analysis.ts';
 import { describeDifference } from './endstate-diff.ts';
 import { failedMeasurements, type BenchReport } from './report.ts';
-import { reportedTable, resourceTable, wallTable } from './report-tables.ts';
+import { curveSvg } from './curve.ts';
+import { descriptorTable, nodeCpuTable, reportedTable, resourceTable, wallTable } from './report-tables.ts';
 import { markdownTable } from './table.ts';
 
 function header(r: BenchReport): string[] {
@@ -44,6 +46,7 @@ function method(r: BenchReport): string[] {
       'Warm and check share one node set per N, converged once by each tool (untimed) before the timed runs.',
     `- ${o.runs} run(s) per cell, the tools interleaved (A B A B …) so that drift hits all; ratios pair run i of one tool with run i of the other.`,
     `- The floor: the same N hosts each answering one batched probe (20 trivial commands joined into one) over one OpenSSH connection, all in parallel.`,
+    `- Node CPU per host: every node container's cumulative CPU (its cgroup's counter, or Docker's stats) read just before and just after each command; the difference summed over the nodes, divided by N. It includes whatever the nodes ran meanwhile on their own (little on idle nodes).`,
     `- GNU time wraps every command: wall time; controller CPU = user + sys of the whole process tree (Ansible's ControlPersist ssh masters, which outlive the run, are read from /proc and added); peak memory = the largest resident set of any one process of the tree.`,
   ];
 }
@@ -79,12 +82,15 @@ function failureSection(r: BenchReport): string[] {
     ...failed.map((m) => `- N=${m.n} ${m.phase} ${m.subject} run ${m.run}: ${(m.error ?? '').replace(/\n/g, ' / ')}`)];
 }
 
-export function renderMarkdown(r: BenchReport): string {
+export function renderMarkdown(r: BenchReport, svgName?: string): string {
   const sections = [
     header(r),
     ['## Analysis', '', ...analysisLines(r).map((l) => `- ${l}`)],
+    svgName ? ['## The cost curve', '', `Warm runs, median per N: wall time and node CPU per host against the number of hosts (log scales; the floor dashed).`, '', `![the cost curve](${svgName})`] : [],
     ['## Wall time', '', `Seconds: median (min–max) of the runs; ratios are medians of paired runs.`, '', wallTable(r)],
+    ['## Node CPU per host', '', 'CPU seconds the nodes\' containers spent during the command (their cgroups\' counters, read before and after), divided by N: median (min–max). The floor\'s is the cost of sshd\'s key exchange and one session per host.', '', nodeCpuTable(r)],
     ['## Controller resources', '', 'CPU: user + sys seconds, median (min–max). Peak: median over runs of the largest process, MiB.', '', resourceTable(r)],
+    ['## Controller descriptors', '', 'The most descriptors the command\'s process tree held open at once over its runs (sockets among them: the connections), sampled from /proc every 200 ms, and the open-file limit of its busiest process.', '', descriptorTable(r)],
     ['## What the tools reported', '', 'Changes over all hosts, per run (for check: changes predicted). Warm and check should report none.', '', reportedTable(r)],
     endStateSection(r),
     settleSection(r),
@@ -102,12 +108,15 @@ async function freePath(dir: string, base: string): Promise<string> {
   }
 }
 
-export async function writeResults(r: BenchReport, outDir: string): Promise<{ markdownPath: string; jsonPath: string }> {
+export async function writeResults(r: BenchReport, outDir: string): Promise<{ markdownPath: string; jsonPath: string; svgPath?: string }> {
   await mkdir(outDir, { recursive: true });
   const base = await freePath(outDir, `${r.startedAt.slice(0, 10)}${r.tiny ? '-tiny' : ''}`);
   const markdownPath = `${base}.md`;
   const jsonPath = `${base}.json`;
-  await writeFile(markdownPath, renderMarkdown(r));
+  const svg = curveSvg(r.measurements);
+  const svgPath = svg ? `${base}.svg` : undefined;
+  if (svg && svgPath) await writeFile(svgPath, svg);
+  await writeFile(markdownPath, renderMarkdown(r, svgPath ? basename(svgPath) : undefined));
   await writeFile(jsonPath, `${JSON.stringify(r, null, 2)}\n`);
-  return { markdownPath, jsonPath };
+  return { markdownPath, jsonPath, ...(svgPath ? { svgPath } : {}) };
 }
