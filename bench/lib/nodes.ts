@@ -10,6 +10,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import PQueue from 'p-queue';
 import { docker } from '../../src/testing/docker.ts';
 import { LABEL_WORKDIR, renderInventory, startNodes, type NodeSet } from '../../src/testing/index.ts';
 import type { RepoServer } from './apt-server.ts';
@@ -61,13 +62,20 @@ async function networkGateway(network: string): Promise<string> {
   return gateway;
 }
 
+/** Nodes prepared at once: apt and dpkg on a hundred nodes at a time would only fight for the cores. */
+const PREPARE_CONCURRENCY = 16;
+
 async function prepareNodes(set: NodeSet, url: string, timeoutMs: number): Promise<void> {
   const script = nodePrepScript(url);
-  await Promise.all(set.nodes.map(async (node) => {
+  const queue = new PQueue({ concurrency: PREPARE_CONCURRENCY });
+  await Promise.all(set.nodes.map((node) => queue.add(async () => {
     const r = await set.exec(node.name, ['sh', '-c', script], { timeoutMs });
     if (r.exitCode !== 0) throw new Error(`preparing ${node.name} failed (exit ${r.exitCode}):\n${(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n')}`);
-  }));
+  })));
 }
+
+/** Nodes booting at once: their systemd compete for the cores, the nodes already up idle. */
+const BOOT_CONCURRENCY = 16;
 
 /**
  * Starts a node set from the python3 image, remembered for sweepNodes until destroyed. The
@@ -78,7 +86,7 @@ export async function startRawNodes(n: number, options: { workDir: string; log: 
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   liveWorkDirs.add(options.workDir);
   try {
-    return await startNodes({ count: n, withPython: true, workDir: options.workDir, log: options.log, kind: 'lab' });
+    return await startNodes({ count: n, withPython: true, workDir: options.workDir, log: options.log, kind: 'lab', bootConcurrency: BOOT_CONCURRENCY });
   } catch (error) {
     await sweepWorkDir(options.workDir);
     throw error;

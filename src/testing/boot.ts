@@ -75,8 +75,8 @@ chmod 440 "$tmp"
 visudo -cqf "$tmp"
 mv -f "$tmp" /etc/sudoers.d/capstan`;
 
-async function runScript(containerId: string, what: string, script: string, stdin: string): Promise<void> {
-  const r = await dockerExec(containerId, ['sh', '-c', script], { stdin, timeoutMs: 30_000 });
+async function runScript(containerId: string, what: string, script: string, stdin: string, timeoutMs = 30_000): Promise<void> {
+  const r = await dockerExec(containerId, ['sh', '-c', script], { stdin, timeoutMs });
   if (r.exitCode !== 0) {
     throw new ConnectionError(containerId.slice(0, 12), `${what} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, 'other');
   }
@@ -88,10 +88,14 @@ function checkSudoPassword(password: string | undefined): void {
   }
 }
 
-/** Installs the public key for root and `capstan`, and the sudo mode, in one docker exec. */
-export async function authorizeAndSetSudo(containerId: string, publicKey: string, password: string | undefined): Promise<void> {
+/**
+ * Installs the public key for root and `capstan`, and the sudo mode, in one docker exec. It
+ * runs while the node boots: give it the time left of the boot (`timeoutMs`, default 30 s),
+ * as a hundred nodes booting on a busy machine can keep the engine's exec waiting longer.
+ */
+export async function authorizeAndSetSudo(containerId: string, publicKey: string, password: string | undefined, timeoutMs = 30_000): Promise<void> {
   checkSudoPassword(password);
-  await runScript(containerId, 'installing the SSH key and sudo rule', `${AUTHORIZE_SCRIPT}\n${SUDO_SCRIPT}`, `${publicKey}\n${password ?? ''}\n`);
+  await runScript(containerId, 'installing the SSH key and sudo rule', `${AUTHORIZE_SCRIPT}\n${SUDO_SCRIPT}`, `${publicKey}\n${password ?? ''}\n`, timeoutMs);
 }
 
 /** Passwordless sudo for `capstan` (no password), or sudo that asks for `password`. */

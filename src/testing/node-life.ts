@@ -73,7 +73,7 @@ export async function bootNode(record: NodeRecord, options: { fresh: boolean; de
   });
   if (options.fresh) {
     try {
-      await authorizeAndSetSudo(node.containerId, spec.publicKey, record.sudoPassword);
+      await authorizeAndSetSudo(node.containerId, spec.publicKey, record.sudoPassword, Math.max(30_000, options.deadline - Date.now()));
     } catch (error) {
       // On a loaded machine the exec may fail while the container is still on its way out.
       await assertStillRunning(node.containerId, node.name, 10_000);

@@ -13,6 +13,7 @@
  *   }
  */
 import { randomBytes } from 'node:crypto';
+import PQueue from 'p-queue';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,13 @@ export interface StartNodesOptions {
   withPython?: boolean;
   /** `capstan`'s sudo asks for this password; without it sudo is passwordless. */
   sudoPassword?: string;
-  /** Per-node boot deadline (default 120 s). */
+  /** Per-node boot deadline (default 120 s), counted from the moment that node's boot begins. */
   bootTimeoutMs?: number;
+  /**
+   * Nodes booting at once (default 32). A hundred containers whose systemd start together
+   * starve each other and the engine: every `docker exec` of their boot times out.
+   */
+  bootConcurrency?: number;
   /** Directory for the key and known_hosts (default: a new private temp dir, removed at destroy). */
   workDir?: string;
   /** Privileged containers, for nodes that run K3s or another container runtime. */
@@ -208,8 +214,11 @@ function labelsFor(id: string, planned: PlannedNode, workDir: string, kind: stri
   return { [LABEL_LAB]: id, [LABEL_NODE]: planned.name, [LABEL_WORKDIR]: workDir, [LABEL_KIND]: kind };
 }
 
-async function bootAll(records: NodeRecord[]): Promise<void> {
-  const results = await Promise.allSettled(records.map((r) => bootNode(r, { fresh: true, deadline: Date.now() + r.spec.bootTimeoutMs })));
+const DEFAULT_BOOT_CONCURRENCY = 32;
+
+async function bootAll(records: NodeRecord[], concurrency: number): Promise<void> {
+  const queue = new PQueue({ concurrency });
+  const results = await Promise.allSettled(records.map((r) => queue.add(() => bootNode(r, { fresh: true, deadline: Date.now() + r.spec.bootTimeoutMs }))));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [{ name: records[i]?.node.name ?? '?', error: r.reason as Error }] : []));
   if (failures.length === 0) return;
   if (failures.length === 1 && failures[0]) throw failures[0].error;
@@ -266,7 +275,7 @@ export async function startNodes(options: StartNodesOptions = {}): Promise<NodeS
   const records = makeRecords(planned, net, { id, image, publicKey: pair.publicKey, dir, options });
   const set = new NodeSet(id, records, net, join(dir, 'id_ed25519'), pair.publicKey, dir, owned, keep, log);
   try {
-    await bootAll(records);
+    await bootAll(records, Math.max(1, options.bootConcurrency ?? DEFAULT_BOOT_CONCURRENCY));
     await set.writeKnownHosts();
     return set;
   } catch (error) {
