@@ -74,8 +74,13 @@ async function prepareNodes(set: NodeSet, url: string, timeoutMs: number): Promi
   })));
 }
 
-/** Nodes booting at once: their systemd compete for the cores, the nodes already up idle. */
+/**
+ * Nodes booting at once: their systemd compete for the cores, the nodes already up idle. Each
+ * has 300 s from the start of its own boot: at N=200 on a loaded 2-core machine, 12 of the
+ * last nodes were still starting systemd after 120 s.
+ */
 const BOOT_CONCURRENCY = 16;
+const BOOT_TIMEOUT_MS = 300_000;
 
 /**
  * Starts a node set from the python3 image, remembered for sweepNodes until destroyed. The
@@ -86,7 +91,7 @@ export async function startRawNodes(n: number, options: { workDir: string; log: 
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   liveWorkDirs.add(options.workDir);
   try {
-    return await startNodes({ count: n, withPython: true, workDir: options.workDir, log: options.log, kind: 'lab', bootConcurrency: BOOT_CONCURRENCY });
+    return await startNodes({ count: n, withPython: true, workDir: options.workDir, log: options.log, kind: 'lab', bootConcurrency: BOOT_CONCURRENCY, bootTimeoutMs: BOOT_TIMEOUT_MS });
   } catch (error) {
     await sweepWorkDir(options.workDir);
     throw error;
