@@ -10,7 +10,7 @@
  *   node --import tsx bench/gather-profile.ts --runs 9 --json /tmp/profile.json
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNodes, type NodeSet } from '../src/testing/index.ts';
@@ -20,6 +20,7 @@ import { connectorFactory } from '../src/cli/connectors.ts';
 import type { Connector, ConnectorFactory, ExecRequest, ExecResult } from '../src/connectors/connector.ts';
 import workload from './workload/site.ts';
 import { batchedProbe } from './lib/floor.ts';
+import { containerCpuS } from './lib/node-cpu.ts';
 import { median } from './lib/stats.ts';
 import { instrumentBatch, parseMarks, sectionCosts, sectionLabel, type SectionCost } from './profile/instrument.ts';
 
@@ -29,13 +30,10 @@ interface RunSample { nodeCpuMs: number | null; roundTrips: number; gathers: Gat
 const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'string' }, keep: { type: 'boolean', default: false } } });
 const runs = Math.max(1, Number(opts.runs));
 
-/** The node's CPU time so far (ns → ms), from its container's cgroup (v1 cpuacct or v2 cpu.stat). */
+/** The node's CPU time so far in ms, from its container's cgroup (see lib/node-cpu.ts). */
 async function containerCpuMs(containerId: string): Promise<number | null> {
-  const v1 = await readFile(`/sys/fs/cgroup/cpuacct/docker/${containerId}/cpuacct.usage`, 'utf8').catch(() => null);
-  if (v1 !== null) return Number(v1.trim()) / 1e6;
-  const v2 = await readFile(`/sys/fs/cgroup/system.slice/docker-${containerId}.scope/cpu.stat`, 'utf8').catch(() => null);
-  const usec = v2 && /^usage_usec (\d+)$/m.exec(v2)?.[1];
-  return usec ? Number(usec) / 1000 : null;
+  const s = await containerCpuS(containerId);
+  return Number.isFinite(s) ? s * 1000 : null;
 }
 
 /** A connector that runs every gather instrumented and keeps what its marks said. */
