@@ -7,7 +7,7 @@
  *   r.timed.wallS;   // e.g. 0.35
  *   floorScript([['ssh', 'root@10.0.0.2', 'id -u']]);   // "fail=0\nssh root@10.0.0.2 'id -u' </dev/null & p0=$!\nwait $p0 || fail=1\nexit $fail\n"
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { quote } from '../../src/commands/quote.ts';
 import type { NodeSet } from '../../src/testing/index.ts';
 import { runTimed } from './proc.ts';
@@ -46,7 +46,10 @@ export function floorScript(sshCommands: string[][]): string {
 export async function runFloor(o: { set: NodeSet; logBase: string; timeoutMs: number }): Promise<ToolRun> {
   const probe = batchedProbe();
   const commands = o.set.nodes.map((node) => ['ssh', ...o.set.sshArgs(node.name, { user: 'root', options: ['ControlMaster=no', 'ControlPath=none'] }), probe]);
-  const timed = await runTimed({ argv: ['sh', '-c', floorScript(commands)], timeoutMs: o.timeoutMs, logBase: o.logBase });
+  // From a file, not `sh -c`: at N=100 the script is longer than one argument may be (E2BIG).
+  const scriptPath = `${o.logBase}.sh`;
+  await writeFile(scriptPath, floorScript(commands));
+  const timed = await runTimed({ argv: ['sh', scriptPath], timeoutMs: o.timeoutMs, logBase: o.logBase });
   const lines = (await readFile(timed.stdoutPath, 'utf8')).split('\n').filter(Boolean).length;
   const wanted = FLOOR_PROBES.length * o.set.nodes.length;
   const ok = timed.exitCode === 0 && !timed.timedOut && lines === wanted;
