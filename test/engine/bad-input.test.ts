@@ -30,6 +30,18 @@ async function configError(run: Promise<unknown>): Promise<ConfigError> {
   assert.fail('expected the run to be refused before connecting');
 }
 
+/** Loads an inventory written to a throwaway file named `name` (its format follows the name), then removes it. */
+async function withInventoryFile(name: string, text: string, use: (inv: Awaited<ReturnType<typeof loadInventoryView>>) => unknown): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-inv-'));
+  try {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    await use(await loadInventoryView([file]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('bad input is refused before any connection, all problems at once', () => {
   it('a wrong variable type names the host, the variable path and where the value came from', async () => {
     const inv = testInventory({ web: ['w1', 'w2'] }, { w1: { web_port: 'eighty' } }, { web: { web_root: 42 } });
@@ -81,11 +93,7 @@ describe('bad input is refused before any connection, all problems at once', () 
   });
 
   it('a play whose pattern selects no host (an empty group, a --limit leaving it none) is skipped with a warning while another play has hosts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'capstan-empty-'));
-    try {
-      const file = join(dir, 'hosts.yml');
-      writeFileSync(file, 'all:\n  children:\n    server:\n      hosts:\n        s1: {ansible_host: 10.0.0.1}\n        s2: {ansible_host: 10.0.0.2}\n    agent:\n      hosts: {}\n');
-      const inv = await loadInventoryView([file]);
+    await withInventoryFile('hosts.yml', 'all:\n  children:\n    server:\n      hosts:\n        s1: {ansible_host: 10.0.0.1}\n        s2: {ansible_host: 10.0.0.2}\n    agent:\n      hosts: {}\n', (inv) => {
       const pb = definePlaybook({ plays: [
         { name: 'servers', hosts: 'server', steps: [shell({ script: 'true' })] },
         { name: 'agents', hosts: 'agent', steps: [shell({ script: 'true' })] },
@@ -99,9 +107,7 @@ describe('bad input is refused before any connection, all problems at once', () 
       // Still errors: a name no inventory has (a typo), and a playbook where no play selects a host.
       assert.throws(() => validatePlaybook(definePlaybook({ plays: [{ name: 'x', hosts: 'agnet', steps: [] }, pb.plays[0]!] }), inv, o), /"agnet" matches no group or host/);
       assert.throws(() => validatePlaybook(pb, inv, { ...o, limit: 'agent' }), /play "servers": --limit "agent" leaves no host[\s\S]*play "agents": pattern "agent" matches no host/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a NUL byte in an argument is refused', async () => {
@@ -117,11 +123,7 @@ describe('bad input is refused before any connection, all problems at once', () 
   });
 
   it('bad connection settings of a host in a later play stop the run before any host is contacted (run and validate)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'capstan-conn-'));
-    try {
-      const file = join(dir, 'hosts.ini');
-      writeFileSync(file, '[first]\ngood ansible_host=10.0.0.1\n[second]\nbad ansible_port=99999 ansible_host=-oProxyCommand=x ansible_user="a b"\n');
-      const inv = await loadInventoryView([file]);
+    await withInventoryFile('hosts.ini', '[first]\ngood ansible_host=10.0.0.1\n[second]\nbad ansible_port=99999 ansible_host=-oProxyCommand=x ansible_user="a b"\n', async (inv) => {
       const messages = (e: ConfigError) => e.problems.map((p) => p.message);
       let validateError: ConfigError | undefined;
       try {
@@ -139,9 +141,7 @@ describe('bad input is refused before any connection, all problems at once', () 
       const e = await configError(runWithFakes(twoPlays, inv, { behaviour: { good: { onExec: () => void contacted++ } } }));
       assert.deepEqual(messages(e), messages(validateError));
       assert.equal(contacted, 0, 'play 1 never ran');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('--tags naming no step is refused with the known tags, like a --limit matching no host', async () => {
