@@ -22,7 +22,7 @@ import { preflight } from './lib/preflight.ts';
 import { killRunning } from './lib/proc.ts';
 import { reapLeftovers } from './lib/leftovers.ts';
 import { allGood, verdict, type BenchReport } from './lib/report.ts';
-import { renderMarkdown, writeResults } from './lib/results.ts';
+import { renderMarkdown, resultsBase, writeResults } from './lib/results.ts';
 import { Interrupted } from './lib/runner.ts';
 import { BenchSession } from './lib/session.ts';
 import type { BenchOptions } from './lib/types.ts';
@@ -59,32 +59,56 @@ async function logsDirFor(startedAt: string): Promise<string> {
   return dir;
 }
 
-async function bench(options: BenchOptions, argv: string[]): Promise<BenchReport> {
+interface Written { markdownPath: string; jsonPath: string }
+
+/**
+ * Runs every N in turn. The results files are reserved at the start and rewritten after
+ * every N, marked incomplete until the end, so that a run that stops early (a node set that
+ * does not boot, an interrupt, a harness error) leaves everything it measured.
+ */
+async function bench(options: BenchOptions, argv: string[]): Promise<{ report: BenchReport; written: Written }> {
   const { strategyDir } = await preflight(options);
   const startedAt = new Date().toISOString();
-  logsDir = await logsDirFor(startedAt);
-  log(`logs of every command: ${logsDir}`);
+  const logs = await logsDirFor(startedAt);
+  logsDir = logs;
+  log(`logs of every command: ${logs}`);
   const [machine, versions] = await Promise.all([machineInfo(), toolVersions(repoRoot)]);
-  const repoDir = await ensureLocalRepo({ workDir: join(logsDir, 'repo-node'), log });
+  const repoDir = await ensureLocalRepo({ workDir: join(logs, 'repo-node'), log });
   server = await RepoServer.open(repoDir);
-  const session = new BenchSession({ options, repoRoot, logsDir, log, signal: stop.signal, ...(strategyDir ? { strategyDir } : {}) }, server);
-  for (const n of options.nodes) {
-    if (options.phases.includes('cold')) await session.cold(n);
-    await session.converged(n, options.phases);
-  }
+  const repo = server;
+  const packages = listPackages(await readPackages(repoDir));
+  const session = new BenchSession({ options, repoRoot, logsDir: logs, log, signal: stop.signal, ...(strategyDir ? { strategyDir } : {}) }, repo);
   const endStateNote = !options.endState ? 'switched off (--no-end-state)'
     : !options.phases.includes('cold') ? 'the cold phase was not run'
     : options.tools.length < 2 ? 'only one tool ran' : undefined;
-  return {
+  const reportNow = (incomplete?: string): BenchReport => ({
     tiny: options.tiny, startedAt, finishedAt: new Date().toISOString(),
     command: ['bench/run.ts', ...argv].join(' '),
     options: { ...options, capstanPlaybook: relative(repoRoot, options.capstanPlaybook), outDir: relative(repoRoot, options.outDir) || '.' },
     machine, versions,
-    repo: { dir: repoDir, packages: listPackages(await readPackages(repoDir)), filesServed: server.served },
-    logsDir, measurements: session.measurements, settles: session.settles,
+    repo: { dir: repoDir, packages, filesServed: repo.served },
+    logsDir: logs, measurements: session.measurements, settles: session.settles,
     endState: session.endStateComparisons(), ...(endStateNote ? { endStateNote } : {}),
     problems: session.problems,
-  };
+    ...(incomplete ? { incomplete } : {}),
+  });
+  const base = await resultsBase({ startedAt, tiny: options.tiny }, options.outDir);
+  const write = (r: BenchReport) => writeResults(r, options.outDir, base);
+  for (const [i, n] of options.nodes.entries()) {
+    try {
+      if (options.phases.includes('cold')) await session.cold(n);
+      await session.converged(n, options.phases);
+    } catch (error) {
+      const why = error instanceof Interrupted || stop.signal.aborted ? 'interrupted' : (error as Error).message;
+      const written = await write(reportNow(`stopped at N=${n}: ${why}`));
+      log(`what was measured before it stopped: ${written.markdownPath}`);
+      throw error;
+    }
+    const left = options.nodes.slice(i + 1);
+    if (left.length) log(`results so far: ${(await write(reportNow(`written after N=${n}; N=${left.join(', ')} still to run`))).markdownPath}`);
+  }
+  const report = reportNow();
+  return { report, written: await write(report) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -102,8 +126,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const report = await bench(options, argv);
-    const written = await writeResults(report, options.outDir);
+    const { report, written } = await bench(options, argv);
     if (options.tiny) process.stdout.write(renderMarkdown(report));
     log(`results: ${written.markdownPath} (raw data: ${written.jsonPath})`);
     log(verdict(report));

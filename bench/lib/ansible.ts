@@ -3,7 +3,7 @@
  * both with forks = N: SSH pipelining, or the mitogen strategy (Debian's ansible-mitogen).
  *
  *   const strategyDir = await mitogenStrategyDir();   // from `dpkg -L ansible-mitogen`
- *   const r = await runAnsible({ tool: 'ansible-mitogen', n: 5, check: false, playbook, config, inventory, strategyDir, logBase, timeoutMs });
+ *   const r = await runAnsible({ tool: 'ansible-mitogen', n: 5, forks: 5, check: false, playbook, config, inventory, strategyDir, logBase, timeoutMs });
  *   r.timed.wallS; r.changed;
  *   parseAnsibleRecap('node1 : ok=22 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
  *   // { node1: { ok: 22, changed: 0, unreachable: 0, failed: 0, skipped: 1, rescued: 0, ignored: 0 } }
@@ -32,7 +32,8 @@ export async function mitogenStrategyDir(): Promise<string> {
 }
 
 export interface AnsibleEnvOptions {
-  n: number;
+  /** ANSIBLE_FORKS. */
+  forks: number;
   config: string;
   /** A directory of its own for this run's ControlPersist sockets. */
   controlDir: string;
@@ -43,7 +44,7 @@ export interface AnsibleEnvOptions {
 export function ansibleEnv(tool: AnsibleTool, o: AnsibleEnvOptions): Record<string, string> {
   const env: Record<string, string> = {
     ANSIBLE_CONFIG: o.config,
-    ANSIBLE_FORKS: String(o.n),
+    ANSIBLE_FORKS: String(o.forks),
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_SSH_CONTROL_PATH_DIR: o.controlDir,
   };
@@ -82,6 +83,8 @@ export function ansibleFailureLines(stdout: string, stderr: string): string {
 export interface AnsibleRunOptions {
   tool: AnsibleTool;
   n: number;
+  /** Forks: N for every timed run. */
+  forks: number;
   check: boolean;
   playbook: string;
   config: string;
@@ -103,7 +106,7 @@ function summarise(hosts: Record<string, AnsibleTally>, n: number): { changed: n
 export async function runAnsible(o: AnsibleRunOptions): Promise<ToolRun> {
   const controlDir = `${o.logBase}.cp`;
   await mkdir(controlDir, { recursive: true, mode: 0o700 });
-  const env = { ...process.env, ...ansibleEnv(o.tool, { n: o.n, config: o.config, controlDir, ...(o.strategyDir ? { strategyDir: o.strategyDir } : {}) }) };
+  const env = { ...process.env, ...ansibleEnv(o.tool, { forks: o.forks, config: o.config, controlDir, ...(o.strategyDir ? { strategyDir: o.strategyDir } : {}) }) };
   const argv = ['ansible-playbook', '-i', o.inventory, o.playbook, ...(o.check ? ['--check'] : [])];
   const timed = await runTimed({ argv, env, cwd: dirname(o.playbook), timeoutMs: o.timeoutMs, logBase: o.logBase });
   const masters = await reapLeftovers(controlDir);

@@ -2,7 +2,7 @@
  * Runs Capstan's workload with `capstan run PLAYBOOK -i INV --forks N [--check] --json`
  * and reads its recap: changes, failures, and SSH round trips per host.
  *
- *   const r = await runCapstan({ n: 5, check: false, playbook, inventory, repoRoot, logBase, timeoutMs });
+ *   const r = await runCapstan({ n: 5, forks: 5, check: false, playbook, inventory, repoRoot, logBase, timeoutMs });
  *   r.timed.wallS; r.changed; r.roundTripsPerHost;
  *   parseCapstanEvents(ndjson).recap?.transport.node1?.roundTrips;   // 2
  */
@@ -65,6 +65,8 @@ export function recapNumbers(recap: CapstanRecap): { changed: number; roundTrips
 
 export interface CapstanRunOptions {
   n: number;
+  /** --forks: N for every timed run. */
+  forks: number;
   check: boolean;
   playbook: string;
   inventory: string;
@@ -74,7 +76,7 @@ export interface CapstanRunOptions {
 }
 
 export async function runCapstan(o: CapstanRunOptions): Promise<ToolRun> {
-  const argv = [process.execPath, join(o.repoRoot, 'bin/capstan.js'), 'run', o.playbook, '-i', o.inventory, '--forks', String(o.n), '--json', ...(o.check ? ['--check'] : [])];
+  const argv = [process.execPath, join(o.repoRoot, 'bin/capstan.js'), 'run', o.playbook, '-i', o.inventory, '--forks', String(o.forks), '--json', ...(o.check ? ['--check'] : [])];
   const timed = await runTimed({ argv, cwd: o.repoRoot, timeoutMs: o.timeoutMs, logBase: o.logBase });
   const [stdout, stderr] = await Promise.all([readFile(timed.stdoutPath, 'utf8'), readFile(timed.stderrPath, 'utf8')]);
   const events = parseCapstanEvents(stdout);

@@ -21,6 +21,7 @@ export const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --ansible-config  DIR_OF_ANSIBLE_PLAYBOOK/ansible.cfg
   --out bench/results      where <YYYY-MM-DD>.md and .json are written
   --timeout 1800           seconds any one command may take
+  --converge-forks 20      forks of the untimed converge of the warm/check nodes (at most N)
   --no-end-state           do not compare the end states of cold runs
   --tiny                   CI: N=2, one run, all phases, capstan and ansible-pipelining;
                            exit 0 only when every command succeeded and the end states match
@@ -65,6 +66,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchOptions &
       'ansible-config': { type: 'string' },
       out: { type: 'string' },
       timeout: { type: 'string' },
+      'converge-forks': { type: 'string' },
       'no-end-state': { type: 'boolean', default: false },
       tiny: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -90,6 +92,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchOptions &
     outDir: outDirFor(tiny, repoRoot, values.out),
     timeoutS: values.timeout ? positiveInt(values.timeout, '--timeout') : tiny ? 600 : 1800,
     endState: !(values['no-end-state'] ?? false),
+    convergeForks: values['converge-forks'] ? positiveInt(values['converge-forks'], '--converge-forks') : 20,
   };
 }
 

@@ -44,6 +44,11 @@ export interface BenchReport {
   endStateNote?: string;
   /** Failures of the harness itself (a node set that did not start, ...). */
   problems: string[];
+  /**
+   * Set while the run is not over (the file is rewritten after every N) or when it stopped
+   * early: what is missing and why.
+   */
+  incomplete?: string;
 }
 
 export function failedMeasurements(r: Pick<BenchReport, 'measurements'>): Measurement[] {
@@ -60,7 +65,7 @@ export function unexpectedChanges(r: Pick<BenchReport, 'measurements'>): Measure
  * converged nodes stayed unchanged (warm and check runs reported no change).
  */
 export function allGood(r: BenchReport): boolean {
-  return r.problems.length === 0 && failedMeasurements(r).length === 0 && unexpectedChanges(r).length === 0 &&
+  return r.incomplete === undefined && r.problems.length === 0 && failedMeasurements(r).length === 0 && unexpectedChanges(r).length === 0 &&
     r.endState.every((c) => c.differences.length === 0 && c.compared > 0);
 }
 

@@ -4,6 +4,8 @@
  * cost curve (warm wall time and node CPU per host against N) as `<YYYY-MM-DD>.svg`, linked.
  *
  *   const { markdownPath } = await writeResults(report, 'bench/results');   // 'bench/results/2025-11-26.md' (…-2.md when taken)
+ *   const base = await resultsBase(report, 'bench/results');                // reserve once, then rewrite as the run goes:
+ *   await writeResults({ ...report, incomplete: 'N=100 and 200 still to run' }, 'bench/results', base);
  *   renderMarkdown(report);                                  // the same text, without writing
  */
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ function header(r: BenchReport): string[] {
     '',
     `\`${r.command}\`, started ${r.startedAt}, took ${minutes.toFixed(0)} min. Logs of every command: \`${r.logsDir}\`.`,
     '',
+    ...(r.incomplete ? [`**Incomplete: ${r.incomplete}.**`, ''] : []),
     '## Machine and versions',
     '',
     `- Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, kernel ${m.kernel}, ${m.os}.`,
@@ -100,6 +103,12 @@ export function renderMarkdown(r: BenchReport, svgName?: string): string {
   return sections.filter((s) => s.length).map((s) => s.join('\n').trimEnd()).join('\n\n') + '\n';
 }
 
+/** The first free `<out>/<date>[-tiny][-K]` (without extension) for this report's files. */
+export async function resultsBase(r: Pick<BenchReport, 'startedAt' | 'tiny'>, outDir: string): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  return freePath(outDir, `${r.startedAt.slice(0, 10)}${r.tiny ? '-tiny' : ''}`);
+}
+
 async function freePath(dir: string, base: string): Promise<string> {
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
@@ -108,9 +117,12 @@ async function freePath(dir: string, base: string): Promise<string> {
   }
 }
 
-export async function writeResults(r: BenchReport, outDir: string): Promise<{ markdownPath: string; jsonPath: string; svgPath?: string }> {
-  await mkdir(outDir, { recursive: true });
-  const base = await freePath(outDir, `${r.startedAt.slice(0, 10)}${r.tiny ? '-tiny' : ''}`);
+/**
+ * Writes the report's files at `base` (from resultsBase; the first free one when absent).
+ * A run rewrites the same files after every N, so that a run stopped early leaves what it measured.
+ */
+export async function writeResults(r: BenchReport, outDir: string, base?: string): Promise<{ markdownPath: string; jsonPath: string; svgPath?: string }> {
+  base ??= await resultsBase(r, outDir);
   const markdownPath = `${base}.md`;
   const jsonPath = `${base}.json`;
   const svg = curveSvg(r.measurements);

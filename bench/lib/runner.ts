@@ -37,10 +37,13 @@ export function checkNotInterrupted(ctx: Pick<RunContext, 'signal'>): void {
   if (ctx.signal.aborted) throw new Interrupted();
 }
 
-/** Runs a tool: apply, or --check when `check`; `logName` names its log files in logsDir. */
-export function runTool(ctx: RunContext, nodes: BenchNodes, tool: Tool, o: { check: boolean; logName: string }): Promise<ToolRun> {
+/**
+ * Runs a tool: apply, or --check when `check`; `logName` names its log files in logsDir.
+ * Forks = N unless `forks` says fewer (the untimed converge).
+ */
+export function runTool(ctx: RunContext, nodes: BenchNodes, tool: Tool, o: { check: boolean; logName: string; forks?: number }): Promise<ToolRun> {
   checkNotInterrupted(ctx);
-  const common = { n: nodes.n, check: o.check, inventory: nodes.inventoryPath, logBase: join(ctx.logsDir, o.logName), timeoutMs: ctx.options.timeoutS * 1000 };
+  const common = { n: nodes.n, forks: Math.min(nodes.n, o.forks ?? nodes.n), check: o.check, inventory: nodes.inventoryPath, logBase: join(ctx.logsDir, o.logName), timeoutMs: ctx.options.timeoutS * 1000 };
   if (tool === 'capstan') return runCapstan({ ...common, playbook: ctx.options.capstanPlaybook, repoRoot: ctx.repoRoot });
   return runAnsible({
     ...common, tool, playbook: ctx.options.ansiblePlaybook, config: ctx.options.ansibleConfig,

@@ -100,7 +100,7 @@ export class BenchSession {
   private async settle(nodes: BenchNodes, tools: Tool[]): Promise<void> {
     const after: Tool[] = [];
     for (const tool of tools) {
-      const r = await runTool(this.ctx, nodes, tool, { check: false, logName: `n${nodes.n}-converge-${tool}` });
+      const r = await runTool(this.ctx, nodes, tool, { check: false, logName: `n${nodes.n}-converge-${tool}`, forks: this.ctx.options.convergeForks });
       checkNotInterrupted(this.ctx);
       const error = toolRunError(r);
       this.settles.push({ n: nodes.n, tool, after: [...after], ...(r.changed !== undefined ? { changed: r.changed } : {}), ...(error ? { error } : {}) });

@@ -66,4 +66,9 @@ export interface BenchOptions {
   timeoutS: number;
   /** Also compare the end states of cold runs (on unless --no-end-state). */
   endState: boolean;
+  /**
+   * Forks of the untimed converge of the shared warm/check nodes (at most N). A hundred
+   * first converges at once on a small machine starve every node and the controller alike.
+   */
+  convergeForks: number;
 }

@@ -6,6 +6,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { analysisLines } from '../../bench/lib/analysis.ts';
 import { ansibleEnv, parseAnsibleRecap } from '../../bench/lib/ansible.ts';
@@ -19,6 +22,7 @@ import { parseProcStat, parseVmHwm } from '../../bench/lib/leftovers.ts';
 import { parseBenchArgs, toolsAt } from '../../bench/lib/options.ts';
 import { allGood, type BenchReport } from '../../bench/lib/report.ts';
 import { wallTable, reportedTable } from '../../bench/lib/report-tables.ts';
+import { renderMarkdown, resultsBase, writeResults } from '../../bench/lib/results.ts';
 import { cellRatios, median, pairedRatios, spread, summarise } from '../../bench/lib/stats.ts';
 import { formatNumber, formatRatio, formatSummary, markdownTable } from '../../bench/lib/table.ts';
 import type { Measurement, Phase, Subject } from '../../bench/lib/types.ts';
@@ -86,7 +90,7 @@ describe('tool output', () => {
   });
 
   it('selects the Ansible configuration through the environment only', () => {
-    const base = { n: 20, config: '/x/ansible.cfg', controlDir: '/tmp/cp', strategyDir: '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy' };
+    const base = { forks: 20, config: '/x/ansible.cfg', controlDir: '/tmp/cp', strategyDir: '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy' };
     const pipelining = ansibleEnv('ansible-pipelining', base);
     assert.equal(pipelining.ANSIBLE_FORKS, '20');
     assert.equal(pipelining.ANSIBLE_PIPELINING, 'True');
@@ -140,6 +144,12 @@ describe('options', () => {
     assert.throws(() => parseBenchArgs(['--tools', 'chef'], '/r'), /unknown chef/);
     assert.throws(() => parseBenchArgs(['--runs', '0'], '/r'), /at least 1/);
     assert.throws(() => parseBenchArgs(['--bogus'], '/r'));
+  });
+
+  it('converges the shared warm/check nodes (untimed) with 20 forks unless told otherwise', () => {
+    assert.equal(parseBenchArgs([], '/r').convergeForks, 20);
+    assert.equal(parseBenchArgs(['--converge-forks', '50'], '/r').convergeForks, 50);
+    assert.throws(() => parseBenchArgs(['--converge-forks', '0'], '/r'), /at least 1/);
   });
 
   it('leaves Ansible out above --ansible-max-nodes', () => {
@@ -254,5 +264,23 @@ describe('tables and analysis', () => {
     assert.equal(allGood(report(failed)), false);
     assert.ok(analysisLines(report(failed)).some((l) => l.startsWith('1 of 10 measured commands failed')));
     assert.equal(allGood(report([...ms, m('capstan', 'check', 1, 1, { changed: 3 })])), false);
+  });
+
+  it('rewrites one set of files as the run goes, marked incomplete until the end', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-results-'));
+    try {
+      const base = await resultsBase(report(ms), dir);
+      assert.equal(base, join(dir, '2025-11-26'));
+      const partial = { ...report(ms), incomplete: 'written after N=5; N=100 still to run' };
+      assert.equal(allGood(partial), false);
+      assert.match(renderMarkdown(partial), /^\*\*Incomplete: written after N=5; N=100 still to run\.\*\*$/m);
+      await writeResults(partial, dir, base);
+      await writeResults(report(ms), dir, base);
+      assert.deepEqual((await readdir(dir)).sort(), ['2025-11-26.json', '2025-11-26.md', '2025-11-26.svg']);
+      assert.doesNotMatch(await readFile(`${base}.md`, 'utf8'), /Incomplete/);
+      assert.equal(await resultsBase(report(ms), dir), join(dir, '2025-11-26-2'), 'a later run takes the next free name');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

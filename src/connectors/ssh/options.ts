@@ -25,9 +25,13 @@ export const sshOptionsSchema = z
   .object({
     /** TCP connect + key exchange + authentication must finish within this. */
     connectTimeoutMs: z.number().int().positive().default(10_000),
-    /** SSH keepalive: a dead peer is declared after keepaliveIntervalMs * keepaliveCountMax. */
-    keepaliveIntervalMs: z.number().int().positive().default(5_000),
-    keepaliveCountMax: z.number().int().positive().default(3),
+    /**
+     * SSH keepalive: a peer is declared dead after keepaliveIntervalMs * keepaliveCountMax
+     * (a minute) without an answer. A live node on a starved machine (a hundred first converges
+     * on two cores) can take well over 15 s to answer; a dead one still goes within a minute.
+     */
+    keepaliveIntervalMs: z.number().int().positive().default(15_000),
+    keepaliveCountMax: z.number().int().positive().default(4),
     /** Default time limit of a command; none unless set (a request's timeoutMs wins). */
     commandTimeoutMs: z.number().int().positive().optional(),
     /** Grace between SIGTERM and SIGKILL when a command runs past its time. */
