@@ -9,6 +9,7 @@
  *   }, (event) => reporter.handle(event));
  *   recap.exitCode   // 0 ok, 2 failed, 3 locked by another run, 4 unreachable, 6 both, 130 interrupted
  */
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { Playbook } from '../define/playbook.ts';
 import type { EventListener, Recap } from '../events.ts';
@@ -26,7 +27,32 @@ export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<Engin
   return preparePlaybook(pb, inv, o);
 }
 
-export async function runPlaybook(pb: Playbook, inv: InventoryView, options: EngineOptions, listener: EventListener): Promise<Recap> {
+export async function runPlaybook(pb: Playbook, inv: InventoryView, given: EngineOptions, listener: EventListener): Promise<Recap> {
+  const interrupt = fanOut(given.signal);
+  const options: EngineOptions = { ...given, ...(interrupt.signal ? { signal: interrupt.signal } : {}) };
+  try {
+    return await runPrepared(pb, inv, options, listener);
+  } finally {
+    interrupt.release();
+  }
+}
+
+/**
+ * The run's own copy of the caller's interrupt signal. Every host in flight listens to it
+ * while it connects or waits for a lock, hundreds at once with many forks: that is not a
+ * leak, so this copy has no listener cap (a plain AbortSignal warns past 10).
+ */
+function fanOut(outer: AbortSignal | undefined): { signal?: AbortSignal; release(): void } {
+  if (!outer) return { release: () => undefined };
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const follow = () => inner.abort(outer.reason);
+  if (outer.aborted) follow();
+  else outer.addEventListener('abort', follow, { once: true });
+  return { signal: inner.signal, release: () => outer.removeEventListener('abort', follow) };
+}
+
+async function runPrepared(pb: Playbook, inv: InventoryView, options: EngineOptions, listener: EventListener): Promise<Recap> {
   const prepared = preparePlaybook(pb, inv, options);
   const state = new RunState(inv, options, listener, new Set(prepared.allHosts));
   state.otherSlices = prepared.otherSlices;
