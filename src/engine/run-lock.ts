@@ -14,7 +14,7 @@
  *   // { kind: 'busy', holder: 'run 7f… by root since 2026-…', ageS: 4, path: '…' }
  */
 import { quote } from '../commands/quote.ts';
-import { READ_EUID } from '../facts/host.ts';
+import { READ_EUID, READ_USER_NAME } from '../facts/host.ts';
 
 /** Capstan's state directory on the host, as shell text (root's, or the login user's own). */
 export const STATE_DIR = `"$(${READ_EUID}; if [ "$u" -eq 0 ]; then echo /var/lib/capstan; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi)"`;
@@ -53,16 +53,20 @@ export function stateDirScript(): string {
  * Takes the lock exclusively, or takes over a lock silent for more than `staleMs`, then
  * makes the run's private temp directory and records it in the lock. Prints `lock PATH`,
  * `tmp DIR`, and on a takeover `takeover AGE HOLDER` and `removed DIR`; when busy prints
- * `lock PATH`, `holder LINE` and `age SECONDS` and exits 75.
+ * `lock PATH`, `holder LINE` and `age SECONDS` and exits 75. The holder line names the run,
+ * the user (read by the shell, as the host facts do) and when the run started (`since`, the
+ * controller's clock): taking a free lock starts one program, mktemp.
  */
-export function lockScript(runId: string, staleMs: number): string {
+export function lockScript(runId: string, staleMs: number, since = new Date()): string {
   const info = quote(`run ${runId}`);
   const staleS = Math.max(1, Math.ceil(staleMs / 1000));
+  const started = quote(since.toISOString().replace(/\.\d+Z$/, 'Z'));
   return [
     stateDirScript(),
+    READ_USER_NAME,
     `L="$d/${LOCK_FILE}"`,
     `echo "lock $L"`,
-    `take() { ( set -C; umask 077; printf '%s by %s since %s\\n' ${info} "$(id -un)" "$(date -u +%FT%TZ)" > "$L" ) 2>/dev/null; }`,
+    `take() { set -C; umask 077; { printf '%s by %s since %s\\n' ${info} "$n" ${started} > "$L"; } 2>/dev/null; r=$?; set +C; return $r; }`,
     `mk() { T=$(umask 077 && mktemp -d /tmp/capstan.run.XXXXXXXX) && printf 'tmp %s\\n' "$T" >> "$L" && echo "tmp $T"; }`,
     `age() { echo $(( $(date +%s) - $(stat -c %Y -- "$1" 2>/dev/null || date +%s) )); }`,
     `if take; then mk; exit; fi`,

@@ -159,16 +159,17 @@ export const aptTreeAliases = defineFact<readonly string[], string[]>({
     `done`,
     String(sh`for t in ${[...trees]}; do`) + ` case $A in *"/$t/"*) echo "$t";; esac; done`,
     `echo '${MOUNTS_MARK}'`,
-    `while read -r _ _ _ _ m _; do printf '%s\\n' "$m"; done < /proc/self/mountinfo 2>/dev/null`,
+    // One cat costs less than the shell's own loop, which reads the file a byte at a time.
+    `cat /proc/self/mountinfo 2>/dev/null`,
     `exit 0`,
   ].join('\n'),
   parse: (out, _code, trees) => parseTreeAliases(out, trees),
 });
 
-/** Trees the probe named, and trees that are or hold a mount point (from /proc/self/mountinfo). */
+/** Trees the probe named, and trees that are or hold a mount point (field 5 of /proc/self/mountinfo's lines). */
 export function parseTreeAliases(out: string, trees: readonly string[]): string[] {
   const [linked = '', mounts = ''] = out.split(`${MOUNTS_MARK}\n`);
-  const points = mounts.split('\n').map((m) => m.trim()).filter(Boolean);
+  const points = mounts.split('\n').map((line) => line.split(' ')[4] ?? '').filter(Boolean);
   const named = new Set(linked.split('\n').map((l) => l.trim()).filter(Boolean));
   return trees.filter((t) => named.has(t) || points.some((m) => m === t || m.startsWith(`${t}/`)));
 }

@@ -33,23 +33,37 @@ export const READ_EUID = `u=; { while read -r k _ e _; do if [ "$k" = Uid: ]; th
  * looks there first (nsswitch.conf's passwd line starts with `files`, as on Debian and Red
  * Hat), so that the first entry of that id is what `id -un` would print; else `id -un`.
  */
-const READ_USER_NAME = [
+export const READ_USER_NAME = [
   `n=; s=; { while read -r k v _; do if [ "$k" = passwd: ]; then s=$v; break; fi; done < /etc/nsswitch.conf; } 2>/dev/null`,
   `if [ "$s" = files ]; then { while IFS=: read -r pn _ pu _; do if [ "$pu" = "$u" ]; then n=$pn; break; fi; done < /etc/passwd; } 2>/dev/null; fi`,
   `[ -n "$n" ] || n=$(id -un)`,
 ].join('\n');
 
 /**
- * Three programs in all (uname, nproc, ip): the rest is read by the shell itself, since on
- * a busy host every process started is time every host of the run waits for.
+ * Sets `$cpus` to the CPUs this process may run on, as `nproc` counts them: the shell reads
+ * its Cpus_allowed_list (`0-3,8`) from /proc/self/status; `nproc` where there is none.
+ */
+const READ_CPUS = [
+  `c=; { while read -r k v; do if [ "$k" = Cpus_allowed_list: ]; then c=$v; break; fi; done < /proc/self/status; } 2>/dev/null`,
+  `cpus=0; o=$IFS; IFS=,; for r in $c; do case $r in *[!0-9-]*) cpus=0; break;; *-*) cpus=$((cpus + \${r#*-} - \${r%-*} + 1));; ?*) cpus=$((cpus + 1));; esac; done; IFS=$o`,
+  `[ "$cpus" -gt 0 ] || cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)`,
+].join('\n');
+
+/**
+ * One program (ip) on Linux: the rest is read by the shell itself (the kernel's name and
+ * architecture from /proc/sys/kernel/ostype and arch, which is what `uname -sm` prints), since
+ * on a busy host every process started is time every host of the run waits for.
  */
 const SCRIPT = [
   `h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(hostname 2>/dev/null || cat /etc/hostname)`,
   `printf 'hostname=%s\\n' "$h"`,
-  `set -- $(uname -sm); printf 'kernel=%s\\narch=%s\\n' "$1" "$2"`,
+  `k=; m=; { read -r k < /proc/sys/kernel/ostype; read -r m < /proc/sys/kernel/arch; } 2>/dev/null`,
+  `if [ -z "$k" ] || [ -z "$m" ]; then set -- $(uname -sm); k=$1; m=$2; fi`,
+  `printf 'kernel=%s\\narch=%s\\n' "$k" "$m"`,
   `if [ -r /etc/os-release ]; then . /etc/os-release; fi`,
   `printf 'os_id=%s\\nos_like=%s\\nos_version=%s\\nos_codename=%s\\nos_pretty=%s\\n' "$ID" "$ID_LIKE" "$VERSION_ID" "$VERSION_CODENAME" "$PRETTY_NAME"`,
-  `printf 'cpus=%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"`,
+  READ_CPUS,
+  `printf 'cpus=%s\\n' "$cpus"`,
   `while read -r k v _; do if [ "$k" = MemTotal: ]; then printf 'mem_kb=%s\\n' "$v"; break; fi; done < /proc/meminfo 2>/dev/null`,
   `i=; read -r i < /proc/1/comm 2>/dev/null; printf 'init=%s\\n' "$i"`,
   `a=; set -- $(ip -4 route get 1.1.1.1 2>/dev/null); while [ $# -gt 1 ]; do if [ "$1" = src ]; then a=$2; break; fi; shift; done; printf 'ipv4=%s\\n' "$a"`,

@@ -1,6 +1,7 @@
 /**
  * Account facts: a user (passwd entry, primary and supplementary groups, a digest of the
- * password hash) and a group, each read with one command.
+ * password hash) and a group, each read with one command: by the shell from /etc/passwd,
+ * /etc/group and /etc/shadow when nsswitch.conf names files alone, else with getent and id.
  *
  *   userInfo('deploy')    // → { name: 'deploy', uid: 1001, group: 'deploy', groups: ['docker'], comment: '', home: '/home/deploy', shell: '/bin/bash', passwordDigest: '…' } | null
  *   groupInfo('docker')   // → { name: 'docker', gid: 998 } | null
@@ -32,12 +33,44 @@ export interface GroupInfo {
   gid: number;
 }
 
-const USER_SCRIPT = [
+/**
+ * Sets `$P`, `$G` and `$S` to the sources of nsswitch.conf's passwd, group and shadow lines
+ * (`files`, `files systemd`, `sss files`, ...), read by the shell.
+ */
+const READ_NSS = `P=; G=; S=; { while read -r k r; do case $k in passwd:) P=$r;; group:) G=$r;; shadow:) S=$r;; esac; done < /etc/nsswitch.conf; } 2>/dev/null`;
+
+/**
+ * With files as the only source of accounts (Debian's default), the shell reads /etc/passwd,
+ * /etc/group and /etc/shadow itself, printing what getent and `id -Gn` would: no program
+ * started unless the account has a real password (sha256sum). Any other source (sss, ldap,
+ * systemd) is asked through getent and id.
+ */
+const USER_FROM_FILES = [
+  `e=; { while IFS= read -r l || [ -n "$l" ]; do case $l in "$n":*) e=$l; break;; esac; done < /etc/passwd; } 2>/dev/null`,
+  `if [ -z "$e" ]; then echo absent; exit 0; fi`,
+  `printf 'passwd=%s\\n' "$e"`,
+  `g=\${e#*:*:*:}; g=\${g%%:*}; gl=; gs=`,
+  `{ while IFS=: read -r gn _ gi gm || [ -n "$gn" ]; do if [ "$gi" = "$g" ] && [ -z "$gl" ]; then gl=$gn; fi; case ",$gm," in *",$n,"*) gs="$gs $gn";; esac; done < /etc/group; } 2>/dev/null`,
+  `printf 'group=%s\\ngroups=%s%s\\n' "$gl" "\${gl:-$g}" "$gs"`,
+  `f=; h=; { while IFS=: read -r sn sf _ || [ -n "$sn" ]; do if [ "$sn" = "$n" ]; then f=$sf; h=1; break; fi; done < /etc/shadow; } 2>/dev/null`,
+].join('\n');
+
+const USER_FROM_NSS = [
   `if ! e=$(getent passwd -- "$n"); then echo absent; exit 0; fi`,
   `printf 'passwd=%s\\n' "$e"`,
   `g=\${e#*:*:*:}; g=\${g%%:*}; gl=$(getent group -- "$g"); printf 'group=%s\\n' "\${gl%%:*}"`,
   `printf 'groups=%s\\n' "$(id -Gn -- "$n" 2>/dev/null)"`,
-  `if s=$(getent shadow -- "$n" 2>/dev/null); then f=\${s#*:}; f=\${f%%:*}; case $f in ${knownDigests()} *) d=$(printf '%s' "$f" | sha256sum);; esac; printf 'shadow=%s\\n' "\${d%% *}"; else echo 'shadow=?'; fi`,
+  `h=; if s=$(getent shadow -- "$n" 2>/dev/null); then f=\${s#*:}; f=\${f%%:*}; h=1; fi`,
+].join('\n');
+
+const USER_SCRIPT = [
+  READ_NSS,
+  `if [ "$P" = files ] && [ "$G" = files ] && [ "$S" = files ]; then`,
+  USER_FROM_FILES,
+  `else`,
+  USER_FROM_NSS,
+  `fi`,
+  `if [ -n "$h" ]; then case $f in ${knownDigests()} *) d=$(printf '%s' "$f" | sha256sum);; esac; printf 'shadow=%s\\n' "\${d%% *}"; else echo 'shadow=?'; fi`,
 ].join('\n');
 
 /**
@@ -72,9 +105,18 @@ export function parseUserInfo(out: string): UserInfo | null {
   };
 }
 
+/** A group's line: read from /etc/group by the shell when files is the only source, else from getent. */
+const GROUP_SCRIPT = [
+  READ_NSS,
+  `if [ "$G" = files ]; then`,
+  `  e=; { while IFS= read -r l || [ -n "$l" ]; do case $l in "$n":*) e=$l; break;; esac; done < /etc/group; } 2>/dev/null`,
+  `  if [ -n "$e" ]; then printf '%s\\n' "$e"; else echo absent; fi`,
+  `elif e=$(getent group -- "$n"); then printf '%s\\n' "$e"; else echo absent; fi`,
+].join('\n');
+
 export const groupInfo = defineFact<string, GroupInfo | null>({
   name: 'group.info',
-  command: (name) => sh`if e=$(getent group -- ${name}); then printf '%s\n' "$e"; else echo absent; fi`,
+  command: (name) => `${sh`n=${name}`}\n${GROUP_SCRIPT}`,
   parse: (out) => parseGroupInfo(out),
 });
 

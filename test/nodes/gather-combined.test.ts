@@ -21,6 +21,7 @@ import { systemdUnit } from '../../src/facts/systemd.ts';
 import { aptCache, aptPackages } from '../../src/facts/apt.ts';
 import { aptTreeAliases } from '../../src/facts/apt-sources.ts';
 import { hostFacts } from '../../src/facts/host.ts';
+import { groupInfo, userInfo } from '../../src/facts/users.ts';
 
 const skip = await dockerSkipReason();
 
@@ -37,7 +38,8 @@ describe('facts gathered together on a node', { skip }, () => {
     inventories.root = await set.writeInventory(join(set.workDir, 'root.yml'), { user: 'root' });
     inventories.sudo = await set.writeInventory(join(set.workDir, 'sudo.yml'));
     const wrap = (p: string) => `printf '#!/bin/sh\\necho "$0 $*" >> /run/capstan-programs.log\\nexec /usr/bin/${p} "$@"\\n' > /usr/local/sbin/${p} && chmod 755 /usr/local/sbin/${p}`;
-    await set.exec('node1', ['sh', '-c', `systemctl mask capstan-masked.service && ${wrap('systemctl')} && ${wrap('dpkg-query')}`]);
+    const wrapped = ['systemctl', 'dpkg-query', 'getent', 'id', 'uname', 'nproc'].map(wrap).join(' && ');
+    await set.exec('node1', ['sh', '-c', `systemctl mask capstan-masked.service && ${wrapped}`]);
   });
   after(async () => set?.destroy());
 
@@ -87,12 +89,17 @@ describe('facts gathered together on a node', { skip }, () => {
   }
 
   it('the shell reads what the programs print: the login user and its id, the package lists\' times, dpkg\'s journal, linked trees', async () => {
-    await set.exec('node1', ['sh', '-c', 'mkdir -p /srv/a/b /var/opt/x && ln -sfn /etc /srv/a/b/etc && ln -sfn /tmp /mnt && touch /var/lib/dpkg/updates/0007']);
+    await set.exec('node1', ['sh', '-c', 'mkdir -p /srv/a/b /var/opt/x /etc/opt/m && ln -sfn /etc /srv/a/b/etc && ln -sfn /tmp /mnt && touch /var/lib/dpkg/updates/0007 && mount -t tmpfs none /etc/opt/m']);
     try {
       const trees = ['/opt', '/etc/opt', '/var/opt', '/srv', '/mnt'];
-      const [host, cache, aliased] = (await gather('root', [hostFacts(), aptCache(), aptTreeAliases(trees)] as FactRef<unknown>[])).values as [
-        { user: string; uid: number }, { updatedAt: number | null; dpkgInterrupted: boolean }, string[]];
+      const together = await gather('root', [hostFacts(), aptCache(), aptTreeAliases(trees)] as FactRef<unknown>[]);
+      const [host, cache, aliased] = together.values as [
+        { user: string; uid: number; kernel: string; arch: string; cpus: number }, { updatedAt: number | null; dpkgInterrupted: boolean }, string[]];
       assert.deepEqual([host.user, host.uid], ['root', 0]);
+      const uname = await set.exec('node1', ['sh', '-c', 'PATH=/usr/bin; uname -s; uname -m; nproc']);
+      assert.equal(`${host.kernel}\n${host.arch}\n${host.cpus}\n`, uname.stdout, 'the kernel, architecture and CPUs read from /proc are what uname and nproc print');
+      // (Debian's login runs `uname -snrvm` for the message of the day: that one is sshd's.)
+      assert.deepEqual(together.programs.filter((p) => /\/(getent|id|nproc) |\/uname -sm$/.test(p)), [], 'no getent, id, uname -sm or nproc started');
       const asSudo = (await gather('sudo', [hostFacts()] as FactRef<unknown>[])).values[0] as { user: string; uid: number };
       assert.deepEqual([asSudo.user, asSudo.uid], ['root', 0]);
       const view = await loadInventoryView([inventories.sudo]);
@@ -105,9 +112,52 @@ describe('facts gathered together on a node', { skip }, () => {
       const stamp = await set.exec('node1', ['sh', '-c', 'stat -c %Y /var/lib/apt/lists']);
       assert.ok(cache.updatedAt !== null && cache.updatedAt >= Number(stamp.stdout.trim()));
       assert.equal(cache.dpkgInterrupted, true);
-      assert.deepEqual(aliased.filter((t) => t !== '/opt' && t !== '/etc/opt'), ['/srv', '/mnt'], 'the link below /srv, /mnt a link itself; /var/opt holds none');
+      assert.deepEqual(aliased.filter((t) => t !== '/opt'), ['/etc/opt', '/srv', '/mnt'], 'a mount point below /etc/opt, the link below /srv, /mnt a link itself; /var/opt holds none');
     } finally {
-      await set.exec('node1', ['sh', '-c', 'rm -rf /srv/a /var/opt/x /var/lib/dpkg/updates/0007; rm -f /mnt && mkdir -p /mnt']);
+      await set.exec('node1', ['sh', '-c', 'umount /etc/opt/m; rm -rf /srv/a /var/opt/x /etc/opt/m /var/lib/dpkg/updates/0007; rm -f /mnt && mkdir -p /mnt']);
+    }
+  });
+
+  it('accounts: with files alone in nsswitch.conf the shell reads passwd, group and shadow itself, as getent and id print them (root, sudo, and a user who cannot read shadow)', async () => {
+    const users = ['root', 'capstan-u1', 'capstan-u2', 'nobody', 'capstan-nosuch'];
+    const refs = [...users.map((u) => userInfo(u)), ...['capstan-g1', 'nogroup', 'capstan-nosuch'].map((g) => groupInfo(g))] as FactRef<unknown>[];
+    const nss = (sources: string) => set.exec('node1', ['sh', '-c', `sed -i -E 's/^(passwd|group|shadow):.*/\\1: ${sources}/' /etc/nsswitch.conf`]);
+    await set.exec('node1', ['sh', '-c', [
+      'groupadd capstan-g1 && groupadd capstan-g2 && useradd -M -G capstan-g1,capstan-g2 -c "A, B=c" capstan-u1 && echo capstan-u1:pw | chpasswd',
+      // a user whose primary group has no entry: id prints its number
+      "printf 'capstan-u2:x:4301:4399::/tmp:/bin/sh\\n' >> /etc/passwd",
+    ].join(' && ')]);
+    const plainUser = async (): Promise<unknown[]> => {
+      const view = await loadInventoryView([inventories.sudo]);
+      const plain = new HostSession('node1', connectorFactory({})(view.connection('node1')), { runId: 'accounts', noLock: true });
+      try {
+        await plain.gather(refs, undefined);
+        return refs.map((r) => (plain.facts.lookup(r) as { value: unknown }).value);
+      } finally {
+        await plain.close();
+      }
+    };
+    try {
+      await nss('files');
+      const byShell = { root: await gather('root', refs), sudo: await gather('sudo', refs) };
+      const shellPlain = await plainUser();
+      await nss('files systemd');
+      const byNss = { root: await gather('root', refs), sudo: await gather('sudo', refs) };
+      const nssPlain = await plainUser();
+      assert.deepEqual(byShell.root.values, byNss.root.values);
+      assert.deepEqual(byShell.sudo.values, byNss.sudo.values);
+      assert.deepEqual(shellPlain, nssPlain);
+      const u1 = byShell.root.values[1] as { groups: string[]; comment: string; passwordDigest: string | null };
+      assert.deepEqual([u1.groups, u1.comment, typeof u1.passwordDigest], [['capstan-g1', 'capstan-g2'], 'A, B=c', 'string']);
+      assert.deepEqual((byShell.root.values[2] as { group: string; groups: string[] }).groups, ['4399']);
+      assert.equal((shellPlain[1] as { passwordDigest: string | null }).passwordDigest, null, 'shadow cannot be read without become');
+      assert.deepEqual([byShell.root.values[4], byShell.root.values[7]], [null, null]);
+      const accountPrograms = (g: { programs: string[] }) => g.programs.filter((p) => /\/(getent|id) /.test(p));
+      assert.deepEqual([...accountPrograms(byShell.root), ...accountPrograms(byShell.sudo)], []);
+      assert.ok(accountPrograms(byNss.root).length > 0, 'with another source named, getent and id answer');
+    } finally {
+      await nss('files');
+      await set.exec('node1', ['sh', '-c', "sed -i '/^capstan-u2:/d' /etc/passwd; userdel capstan-u1; groupdel capstan-g1; groupdel capstan-g2; true"]);
     }
   });
 
