@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import { quote } from '../commands/quote.ts';
 import type { BatchSection } from './batch.ts';
 import type { PreparedHandler } from './prepare.ts';
-import { STATE_DIR as BASE_DIR } from './run-lock.ts';
+import { SET_STATE_DIR } from './run-lock.ts';
 
-const STATE_DIR = `${BASE_DIR}/handlers`;
+/** Sets `$j` to the handler journals' directory on the host. */
+const SET_JOURNAL_DIR = `${SET_STATE_DIR}; j=$d/handlers`;
 
 /** A stable key for one play of one playbook. */
 export function journalKey(playbookId: string, playName: string): string {
@@ -22,7 +23,7 @@ export function journalKey(playbookId: string, playName: string): string {
 
 export function journalReadSection(key: string): BatchSection {
   // read by the shell itself: the journal is a few short lines
-  return { id: 'journal', script: `f=${STATE_DIR}/${key}; { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$f"; } 2>/dev/null; true` };
+  return { id: 'journal', script: `${SET_JOURNAL_DIR}; f=$j/${key}; { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$f"; } 2>/dev/null; true` };
 }
 
 export function parseJournal(stdout: string | undefined): string[] {
@@ -31,11 +32,11 @@ export function parseJournal(stdout: string | undefined): string[] {
 
 export function journalAppendScript(key: string, names: readonly string[]): string {
   const lines = names.map((n) => quote(n)).join(' ');
-  return `d=${STATE_DIR} && mkdir -p -m 0700 "$d" && (umask 077 && printf '%s\\n' ${lines} >> "$d/${key}")`;
+  return `${SET_JOURNAL_DIR}; mkdir -p -m 0700 "$j" && (umask 077 && printf '%s\\n' ${lines} >> "$j/${key}")`;
 }
 
 export function journalClearScript(key: string): string {
-  return `rm -f -- ${STATE_DIR}/${key}`;
+  return `${SET_JOURNAL_DIR}; rm -f -- "$j/${key}"`;
 }
 
 /** The handlers to run, in definition order, for a set of notified names or topics. */

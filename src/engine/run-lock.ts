@@ -16,8 +16,11 @@
 import { quote } from '../commands/quote.ts';
 import { READ_EUID, READ_USER_NAME } from '../facts/host.ts';
 
-/** Capstan's state directory on the host, as shell text (root's, or the login user's own). */
-export const STATE_DIR = `"$(${READ_EUID}; if [ "$u" -eq 0 ]; then echo /var/lib/capstan; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi)"`;
+/**
+ * Shell text that sets `$d` to Capstan's state directory on the host (root's, or the login
+ * user's own), and `$u` to the user id, without starting a process.
+ */
+export const SET_STATE_DIR = `${READ_EUID}; if [ "$u" -eq 0 ]; then d=/var/lib/capstan; else d="\${XDG_STATE_HOME:-$HOME/.local/state}/capstan"; fi`;
 
 export const LOCK_FILE = 'run.lock';
 /** Exit status of the lock script when another run holds the lock. */
@@ -38,8 +41,7 @@ export function stateDirScript(): string {
   const bad = `bad() { echo "unsafe $*"; exit ${LOCK_UNSAFE}; }`;
   return [
     bad,
-    READ_EUID,
-    `d=${STATE_DIR}`,
+    SET_STATE_DIR,
     `if [ ! -e "$d" ] && [ ! -L "$d" ]; then mkdir -p -- "$(dirname -- "$d")" 2>/dev/null; mkdir -m 0700 -- "$d" 2>/dev/null || [ -d "$d" ] || bad "cannot create the state directory $d"; fi`,
     `[ ! -L "$d" ] || bad "the state directory $d is a symbolic link"`,
     `[ -d "$d" ] || bad "the state directory $d is not a directory"`,
@@ -83,14 +85,27 @@ export function lockScript(runId: string, staleMs: number, since = new Date()): 
   ].join('\n');
 }
 
-/** Touches the lock while it is still this run's; exit 3 when another run took it over. */
-export function heartbeatScript(path: string, runId: string): string {
-  return `if grep -qsF -- ${quote(`run ${runId} `)} ${quote(path)}; then touch -c -- ${quote(path)}; else exit 3; fi`;
+/**
+ * Shell text: `$h` is 1 when the lock at `path` is still this run's (its first line, the
+ * holder line, names the run), read by the shell itself.
+ */
+function holderIs(path: string, runId: string): string {
+  return `l=; { IFS= read -r l < ${quote(path)}; } 2>/dev/null; case $l in ${quote(`run ${runId} `)}*) h=1;; *) h=;; esac`;
 }
 
-/** Removes the lock if it is still this run's. */
-export function releaseScript(path: string, runId: string): string {
-  return `if grep -qsF -- ${quote(`run ${runId} `)} ${quote(path)}; then rm -f -- ${quote(path)}; fi`;
+/** Touches the lock while it is still this run's; exit 3 when another run took it over. */
+export function heartbeatScript(path: string, runId: string): string {
+  return `${holderIs(path, runId)}; if [ -n "$h" ]; then touch -c -- ${quote(path)}; else exit 3; fi`;
+}
+
+/**
+ * Removes the run's temp directory and the lock if it is still this run's, with one `rm`.
+ *
+ *   releaseScript('/var/lib/capstan/run.lock', 'run-1', '/tmp/capstan.run.Ab12Cd34')
+ */
+export function releaseScript(path: string, runId: string, tmpDir?: string): string {
+  const tmp = tmpDir ? ` ${quote(tmpDir)}` : '';
+  return `${holderIs(path, runId)}; if [ -n "$h" ]; then rm -rf --${tmp} ${quote(path)};${tmp ? ` else rm -rf --${tmp};` : ''} fi`;
 }
 
 export type LockOutcome =

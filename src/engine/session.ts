@@ -188,10 +188,9 @@ export class HostSession {
     this.stopHeartbeat();
     if (!this.opened || this.cleaned) return;
     this.cleaned = true;
-    const parts = [];
-    if (this.tmpDir) parts.push(`rm -rf -- ${quote(this.tmpDir)}`);
-    if (this.lockPath) parts.push(releaseScript(this.lockPath, this.options.runId));
-    if (parts.length) await this.connector.exec({ script: parts.join('; '), become: this.lockBecome, timeoutMs: 15_000, beside });
+    const script = this.lockPath ? releaseScript(this.lockPath, this.options.runId, this.tmpDir)
+      : this.tmpDir ? `rm -rf -- ${quote(this.tmpDir)}` : undefined;
+    if (script) await this.connector.exec({ script, become: this.lockBecome, timeoutMs: 15_000, beside });
   }
 
   private openingSections(become: Become | undefined): BatchSection[] {
