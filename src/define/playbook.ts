@@ -38,9 +38,9 @@ export interface PlayDefinition {
   serial?: Serial | Serial[] | SerialFromVars;
   /** lockstep (default): every host finishes a step before the next starts; free: each host runs at its own pace. */
   strategy?: 'lockstep' | 'free';
-  /** Stop the play when more than this percentage of a batch failed. */
+  /** Stop the play, and the run (later plays do not start), when more than this percentage of a batch failed. */
   maxFailPercentage?: number;
-  /** Any failure stops the play for every host. */
+  /** Any failure stops the play for every host, and the run: later plays do not start. */
   anyErrorsFatal?: boolean;
   /** Gather host facts (OS, CPUs, memory, address) in the play's first round trip. Default true. */
   gatherFacts?: boolean;

@@ -68,6 +68,8 @@ export class RunState {
   private readonly connections = new Map<string, HostConnection>();
   /** Hosts the playbook selects that run in other slices: their results are not known here. */
   otherSlices: ReadonlySet<string> = new Set();
+  /** Why the run stops before its last play (maxFailPercentage or anyErrorsFatal tripped). */
+  halted: string | undefined;
 
   constructor(
     readonly inventory: InventoryView,

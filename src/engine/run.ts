@@ -69,7 +69,7 @@ async function runPrepared(pb: Playbook, inv: InventoryView, options: EngineOpti
   const progress = startProgress(state, prepared, started);
   try {
     for (const play of prepared.plays) {
-      if (state.aborted) break;
+      if (state.aborted || state.halted) break;
       await runPlay(state, play, queue);
     }
   } catch (e) {

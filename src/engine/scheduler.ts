@@ -141,19 +141,36 @@ async function runFree(run: BatchRun): Promise<void> {
   })));
 }
 
+/**
+ * Runs a runOnce step on the first host and hands its result to the others. A host found
+ * unreachable there gives the step to the next one, as the step has not run yet.
+ */
 async function runOnce(run: BatchRun, hosts: string[], id: string, index: number): Promise<void> {
-  const [firstHost, ...rest] = hosts as [string, ...string[]];
-  await stepOn(run, firstHost, id, index);
-  for (const h of rest) await copyOnceResult(run, firstHost, h, id, index);
+  for (const [i, h] of hosts.entries()) {
+    await stepOn(run, h, id, index);
+    if (run.state.host(h).status === 'unreachable') continue;
+    for (const other of hosts.slice(i + 1)) await copyOnceResult(run, h, other, id, index);
+    return;
+  }
 }
 
+/**
+ * Hands the result of a runOnce step to another host, as if it had run there: a failure
+ * (not ignored) fails that host too, so that no host goes on without what the step was for.
+ */
 async function copyOnceResult(run: BatchRun, from: string, to: string, id: string, index: number): Promise<void> {
   const dst = stepOf(run, to, id)?.ps;
   const r = run.state.host(from).results.get(id);
-  if (!dst || !r) return;
+  if (!dst || !r || run.state.host(to).status !== 'active') return;
   run.state.recordResult(to, dst, r);
   if (r.changed) notify(run, to, [dst.step.options.notify ?? []].flat(), r);
-  run.state.emit({ type: 'host.step', play: run.play.definition.name, step: stepName(dst.step), stepId: id, index, host: to, handler: false, result: { ...report(r, false), reason: `run once on ${from}` }, diffs: [] });
+  const ignored = r.failed && dst.step.options.ignoreErrors === true;
+  if (r.failed && !ignored) {
+    const h = run.state.host(to);
+    h.status = 'failed';
+    h.tally.failed++;
+  }
+  run.state.emit({ type: 'host.step', play: run.play.definition.name, step: stepName(dst.step), stepId: id, index, host: to, handler: false, result: { ...report(r, ignored), reason: `run once on ${from}` }, diffs: [] });
 }
 
 async function stepOn(run: BatchRun, host: string, id: string, index: number): Promise<void> {
@@ -258,5 +275,9 @@ function checkFailureLimits(run: BatchRun): void {
   if (play.definition.anyErrorsFatal && run.hosts.some((h) => state.host(h).status === 'failed')) run.stopped = true;
   const pct = play.definition.maxFailPercentage;
   if (pct !== undefined && (failed * 100) / run.hosts.length > pct) run.stopped = true;
-  if (run.stopped) state.emit({ type: 'warning', message: `play "${play.definition.name}" stopped: ${failed} of ${run.hosts.length} hosts failed${play.definition.anyErrorsFatal ? ' (anyErrorsFatal)' : ` (more than ${pct}%)`}` });
+  if (!run.stopped || state.halted) return;
+  // As in Ansible, a tripped limit ends the playbook: later plays would build on hosts that
+  // went on without the ones that failed (a join after a failed migration).
+  state.halted = `play "${play.definition.name}" stopped: ${failed} of ${run.hosts.length} hosts failed${play.definition.anyErrorsFatal ? ' (anyErrorsFatal)' : ` (more than ${pct}%)`}`;
+  state.emit({ type: 'warning', message: `${state.halted}; later plays do not start` });
 }

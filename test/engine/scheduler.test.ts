@@ -108,6 +108,17 @@ describe('scheduler', () => {
     assert.equal(r.recap.exitCode, 2);
   });
 
+  for (const limit of [{ anyErrorsFatal: true }, { maxFailPercentage: 20 }]) {
+    it(`a tripped ${Object.keys(limit)[0]} ends the run: the next play starts on no host`, async () => {
+      const failing = { failMatching: { pattern: /# one/, stderr: 'boom' } };
+      const pb = definePlaybook({ plays: [play(limit), { ...play(), name: 'after' }] });
+      const r = await runWithFakes(pb, inv(), { behaviour: { h1: failing, h2: failing } });
+      assert.deepEqual(r.events.filter((e) => e.type === 'play.start').map((e) => e.play), ['p']);
+      assert.equal(r.recap.exitCode, 2);
+      assert.ok(r.events.some((e) => e.type === 'warning' && /later plays do not start/.test(e.message)));
+    });
+  }
+
   it('a failed host stops; the others go on', async () => {
     const r = await runWithFakes(definePlaybook({ plays: [play()] }), inv(), { behaviour: { h2: { failMatching: { pattern: /# one/, stderr: 'no space left' } } } });
     assert.equal(r.recap.hosts.h2?.failed, 1);

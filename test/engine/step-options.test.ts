@@ -58,6 +58,30 @@ describe('step options', () => {
     assert.equal(r.stepEvents().filter((e) => e.step === 'once').length, 3);
   });
 
+  for (const strategy of ['linear', 'free'] as const) {
+    it(`a runOnce step that fails fails every host it answers for: none goes on to the next step (${strategy})`, async () => {
+      const log = `${dir}/once-failed-${strategy}.log`;
+      writeFileSync(log, '');
+      const r = await runWithFakes(one([
+        shell({ script: `echo once >> ${log}; exit 1` }, { runOnce: true, name: 'token' }),
+        shell({ script: `echo next >> ${log}` }, { name: 'join' }),
+      ], { strategy }), testInventory({ n: ['n1', 'n2', 'n3'] }));
+      assert.equal(readFileSync(log, 'utf8'), 'once\n', 'ran once, and no host joined without the token');
+      assert.equal(r.recap.exitCode, 2);
+      for (const h of ['n1', 'n2', 'n3']) assert.equal(r.recap.hosts[h]?.failed, 1, `${h} failed`);
+      assert.deepEqual(r.stepEvents().map((e) => `${e.host} ${e.step} ${e.result.status}`).sort(), ['n1 token failed', 'n2 token failed', 'n3 token failed']);
+    });
+  }
+
+  it('a runOnce step that fails with ignoreErrors lets every host go on', async () => {
+    const r = await runWithFakes(one([
+      shell({ script: 'exit 1' }, { runOnce: true, name: 'token', ignoreErrors: true }),
+      shell({ script: 'true # next' }, { name: 'join' }),
+    ]), testInventory({ n: ['n1', 'n2'] }));
+    assert.equal(r.recap.exitCode, 0);
+    assert.deepEqual(r.stepEvents().filter((e) => e.step === 'join').map((e) => e.host).sort(), ['n1', 'n2']);
+  });
+
   it('delegateTo runs the step on another host for this one', async () => {
     const r = await runWithFakes(one([shell({ script: 'true # delegated' }, { delegateTo: 'ctl', name: 'd' })], { hosts: 'web' }), testInventory({ web: ['w1'], ctl: ['ctl'] }));
     assert.ok(r.fakes.get('ctl')?.scripts.some((s) => s.includes('# delegated')));
