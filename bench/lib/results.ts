@@ -49,6 +49,7 @@ function method(r: BenchReport): string[] {
       'Warm and check share one node set per N, converged once by each tool (untimed) before the timed runs.',
     `- ${o.runs} run(s) per cell, the tools interleaved (A B A B …) so that drift hits all; ratios pair run i of one tool with run i of the other.`,
     `- The floor: the same N hosts each answering one batched probe (20 trivial commands joined into one) over one OpenSSH connection, all in parallel.`,
+    `- Before every measured command the harness waits (up to 20 s) until the nodes are quiet (below 1 % of a core each over half a second), so that the previous command's teardown (sessions closing, remote interpreters exiting) is not counted in the next one.`,
     `- Node CPU per host: every node container's cumulative CPU (its cgroup's counter, or Docker's stats) read just before and just after each command; the difference summed over the nodes, divided by N. It includes whatever the nodes ran meanwhile on their own (little on idle nodes).`,
     `- GNU time wraps every command: wall time; controller CPU = user + sys of the whole process tree (Ansible's ControlPersist ssh masters, which outlive the run, are read from /proc and added); peak memory = the largest resident set of any one process of the tree.`,
   ];

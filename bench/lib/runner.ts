@@ -13,6 +13,7 @@ import { runFloor } from './floor.ts';
 import type { FdPeak } from './fd-watch.ts';
 import type { BenchNodes } from './nodes.ts';
 import { cpuPerHost, readNodesCpu } from './node-cpu.ts';
+import { nodesQuiet } from './settle.ts';
 import { toolRunError, type ToolRun } from './tool-run.ts';
 import type { BenchOptions, Measurement, Phase, Subject, Tool } from './types.ts';
 
@@ -69,6 +70,8 @@ export async function measure(ctx: RunContext, nodes: BenchNodes, o: { subject: 
   checkNotInterrupted(ctx);
   const logName = `n${nodes.n}-${o.phase}-${o.subject}-r${o.run}`;
   const ids = nodes.set.nodes.map((node) => node.containerId);
+  const settled = await nodesQuiet(ids);
+  if (!settled.quiet) ctx.log(`N=${nodes.n} ${o.phase} ${o.subject} run ${o.run}: the nodes were still busy after ${(settled.waitedMs / 1000).toFixed(0)} s; measuring anyway`);
   const before = await readNodesCpu(ids);
   const r = o.subject === 'floor'
     ? await runFloor({ set: nodes.set, logBase: join(ctx.logsDir, logName), timeoutMs: Math.min(ctx.options.timeoutS * 1000, 120_000) })
