@@ -31,6 +31,8 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message: string) => void process.stderr.write(`bench: ${message}\n`);
 let server: RepoServer | undefined;
 let logsDir: string | undefined;
+/** Rewrites the results files as incomplete, saying why (set once the files are reserved). */
+let writeStopped: ((why: string) => Promise<unknown>) | undefined;
 const stop = new AbortController();
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -39,6 +41,7 @@ function onSignal(signal: NodeJS.Signals): void {
   stop.abort();
   killRunning();
   const cleanup = async () => {
+    await writeStopped?.(`interrupted (${signal})`).catch(() => undefined);
     // ssh ControlPersist masters detach from the command's process group; their command lines name the logs dir.
     if (logsDir) await reapLeftovers(logsDir);
     await sweepNodes();
@@ -95,6 +98,7 @@ async function bench(options: BenchOptions, argv: string[]): Promise<{ report: B
   const base = await resultsBase({ startedAt, tiny: options.tiny }, options.outDir);
   const write = (r: BenchReport) => writeResults(r, options.outDir, base);
   for (const [i, n] of options.nodes.entries()) {
+    writeStopped = (why) => write(reportNow(`stopped at N=${n}: ${why}`));
     try {
       if (options.phases.includes('cold')) await session.cold(n);
       await session.converged(n, options.phases);
@@ -107,6 +111,7 @@ async function bench(options: BenchOptions, argv: string[]): Promise<{ report: B
     const left = options.nodes.slice(i + 1);
     if (left.length) log(`results so far: ${(await write(reportNow(`written after N=${n}; N=${left.join(', ')} still to run`))).markdownPath}`);
   }
+  writeStopped = undefined;
   const report = reportNow();
   return { report, written: await write(report) };
 }
