@@ -36,8 +36,11 @@ let writeStopped: ((why: string) => Promise<unknown>) | undefined;
 const stop = new AbortController();
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (stop.signal.aborted) return;
-  log(`${signal}: stopping the command in flight and removing the nodes`);
+  if (stop.signal.aborted) {
+    log(`${signal} again: quitting without waiting for the nodes to be removed (docker ps -a --filter label=capstan.kind=lab)`);
+    process.exit(130);
+  }
+  log(`${signal}: stopping the command in flight and removing the nodes (${signal} again to quit at once)`);
   stop.abort();
   killRunning();
   const cleanup = async () => {
@@ -49,7 +52,8 @@ function onSignal(signal: NodeJS.Signals): void {
     await sweepNodes();
     await server?.closeAll();
   };
-  const hardStop = setTimeout(() => process.exit(130), 60_000);
+  // Removing 200 nodes takes minutes on a small machine: 60 s left 17 of them behind.
+  const hardStop = setTimeout(() => process.exit(130), 600_000);
   void cleanup().finally(() => {
     clearTimeout(hardStop);
     process.exit(130);
