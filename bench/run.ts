@@ -102,13 +102,14 @@ async function bench(options: BenchOptions, argv: string[]): Promise<{ report: B
   const base = await resultsBase({ startedAt, tiny: options.tiny }, options.outDir);
   const write = (r: BenchReport) => writeResults(r, options.outDir, base);
   for (const [i, n] of options.nodes.entries()) {
-    writeStopped = (why) => write(reportNow(`stopped at N=${n}: ${why}`));
+    const stopped = (why: string) => write(reportNow(`stopped at N=${n}: ${why}`));
+    writeStopped = stopped;
     try {
       if (options.phases.includes('cold')) await session.cold(n);
       await session.converged(n, options.phases);
     } catch (error) {
       const why = error instanceof Interrupted || stop.signal.aborted ? 'interrupted' : (error as Error).message;
-      const written = await write(reportNow(`stopped at N=${n}: ${why}`));
+      const written = await stopped(why);
       log(`what was measured before it stopped: ${written.markdownPath}`);
       throw error;
     }

@@ -28,31 +28,7 @@ export function validatePlaybook(pb: Playbook, inv: InventoryView, o: Pick<Engin
 }
 
 export async function runPlaybook(pb: Playbook, inv: InventoryView, given: EngineOptions, listener: EventListener): Promise<Recap> {
-  const interrupt = fanOut(given.signal);
-  const options: EngineOptions = { ...given, ...(interrupt.signal ? { signal: interrupt.signal } : {}) };
-  try {
-    return await runPrepared(pb, inv, options, listener);
-  } finally {
-    interrupt.release();
-  }
-}
-
-/**
- * The run's own copy of the caller's interrupt signal. Every host in flight listens to it
- * while it connects or waits for a lock, hundreds at once with many forks: that is not a
- * leak, so this copy has no listener cap (a plain AbortSignal warns past 10).
- */
-function fanOut(outer: AbortSignal | undefined): { signal?: AbortSignal; release(): void } {
-  if (!outer) return { release: () => undefined };
-  const inner = new AbortController();
-  setMaxListeners(0, inner.signal);
-  const follow = () => inner.abort(outer.reason);
-  if (outer.aborted) follow();
-  else outer.addEventListener('abort', follow, { once: true });
-  return { signal: inner.signal, release: () => outer.removeEventListener('abort', follow) };
-}
-
-async function runPrepared(pb: Playbook, inv: InventoryView, options: EngineOptions, listener: EventListener): Promise<Recap> {
+  const options: EngineOptions = { ...given, ...(given.signal ? { signal: hostsSignal(given.signal) } : {}) };
   const prepared = preparePlaybook(pb, inv, options);
   const state = new RunState(inv, options, listener, new Set(prepared.allHosts));
   state.otherSlices = prepared.otherSlices;
@@ -93,6 +69,17 @@ async function runPrepared(pb: Playbook, inv: InventoryView, options: EngineOpti
   };
   state.emit({ type: 'run.end', recap });
   return recap;
+}
+
+/**
+ * The run's own copy of the caller's interrupt signal. Every host in flight listens to it
+ * while it connects or waits for a lock, hundreds at once with many forks: that is not a
+ * leak, so this copy has no listener cap (a plain AbortSignal warns past 10).
+ */
+function hostsSignal(outer: AbortSignal): AbortSignal {
+  const signal = AbortSignal.any([outer]);
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 function failActiveHosts(state: RunState, hosts: readonly string[], e: ConfigError): void {
