@@ -29,13 +29,19 @@ export type OsFamily = 'debian' | 'redhat' | 'alpine' | 'arch' | 'suse' | 'unkno
 export const READ_EUID = `u=; { while read -r k _ e _; do if [ "$k" = Uid: ]; then u=$e; break; fi; done < /proc/self/status; } 2>/dev/null; u=\${u:-$(id -u)}`;
 
 /**
+ * Sets `$P`, `$G` and `$S` to the sources of nsswitch.conf's passwd, group and shadow lines
+ * (`files`, `files systemd`, `sss files`, ...), read by the shell.
+ */
+export const READ_NSS = `P=; G=; S=; { while read -r k r; do case $k in passwd:) P=$r;; group:) G=$r;; shadow:) S=$r;; esac; done < /etc/nsswitch.conf; } 2>/dev/null`;
+
+/**
  * Sets `$n` to the name of user `$u`: from /etc/passwd read by the shell when the name service
  * looks there first (nsswitch.conf's passwd line starts with `files`, as on Debian and Red
  * Hat), so that the first entry of that id is what `id -un` would print; else `id -un`.
  */
 export const READ_USER_NAME = [
-  `n=; s=; { while read -r k v _; do if [ "$k" = passwd: ]; then s=$v; break; fi; done < /etc/nsswitch.conf; } 2>/dev/null`,
-  `if [ "$s" = files ]; then { while IFS=: read -r pn _ pu _; do if [ "$pu" = "$u" ]; then n=$pn; break; fi; done < /etc/passwd; } 2>/dev/null; fi`,
+  READ_NSS,
+  `n=; case $P in files|files[[:blank:]]*) { while IFS=: read -r pn _ pu _; do if [ "$pu" = "$u" ]; then n=$pn; break; fi; done < /etc/passwd; } 2>/dev/null;; esac`,
   `[ -n "$n" ] || n=$(id -un)`,
 ].join('\n');
 

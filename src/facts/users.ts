@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { defineFact } from '../define/fact.ts';
 import { quote, sh } from '../commands/quote.ts';
+import { READ_NSS } from './host.ts';
 
 export interface UserInfo {
   name: string;
@@ -32,12 +33,6 @@ export interface GroupInfo {
   name: string;
   gid: number;
 }
-
-/**
- * Sets `$P`, `$G` and `$S` to the sources of nsswitch.conf's passwd, group and shadow lines
- * (`files`, `files systemd`, `sss files`, ...), read by the shell.
- */
-const READ_NSS = `P=; G=; S=; { while read -r k r; do case $k in passwd:) P=$r;; group:) G=$r;; shadow:) S=$r;; esac; done < /etc/nsswitch.conf; } 2>/dev/null`;
 
 /**
  * With files as the only source of accounts (Debian's default), the shell reads /etc/passwd,
