@@ -24,6 +24,7 @@ import { reapLeftovers } from './lib/leftovers.ts';
 import { allGood, verdict, type BenchReport } from './lib/report.ts';
 import { renderMarkdown, resultsBase, writeResults } from './lib/results.ts';
 import { Interrupted } from './lib/runner.ts';
+import { removeNodeImages } from './lib/seed-image.ts';
 import { BenchSession } from './lib/session.ts';
 import type { BenchOptions } from './lib/types.ts';
 
@@ -50,6 +51,7 @@ function onSignal(signal: NodeJS.Signals): void {
     await sweepNodes();
     await new Promise((r) => setTimeout(r, 2000));
     await sweepNodes();
+    await removeNodeImages();
     await server?.closeAll();
   };
   // Removing 200 nodes takes minutes on a small machine: 60 s left 17 of them behind.
@@ -147,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   } finally {
     await sweepNodes();
+    await removeNodeImages();
     await server?.closeAll();
   }
 }

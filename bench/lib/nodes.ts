@@ -83,23 +83,26 @@ const BOOT_CONCURRENCY = 16;
 const BOOT_TIMEOUT_MS = 300_000;
 
 /**
- * Starts a node set from the python3 image, remembered for sweepNodes until destroyed. The
+ * Starts a node set from the python3 image (or `image`, a clone of a converged node), remembered for sweepNodes until destroyed. The
  * sets are of kind `lab`: on a machine shared with test suites, a suite's sweep of leftover
  * test nodes must not remove the nodes of a benchmark that is still running.
  */
-export async function startRawNodes(n: number, options: { workDir: string; log: (m: string) => void }): Promise<NodeSet> {
+export async function startRawNodes(n: number, options: { workDir: string; log: (m: string) => void; image?: string }): Promise<NodeSet> {
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   liveWorkDirs.add(options.workDir);
   try {
-    return await startNodes({ count: n, withPython: true, workDir: options.workDir, log: options.log, kind: 'lab', bootConcurrency: BOOT_CONCURRENCY, bootTimeoutMs: BOOT_TIMEOUT_MS });
+    return await startNodes({
+      count: n, withPython: true, workDir: options.workDir, log: options.log, kind: 'lab', bootConcurrency: BOOT_CONCURRENCY, bootTimeoutMs: BOOT_TIMEOUT_MS,
+      ...(options.image ? { image: options.image } : {}),
+    });
   } catch (error) {
     await sweepWorkDir(options.workDir);
     throw error;
   }
 }
 
-/** N prepared nodes: booted, apt pointed at the local repository, inventory written. */
-export async function startBenchNodes(n: number, options: { repo: RepoServer; workDir: string; log: (m: string) => void; timeoutMs?: number }): Promise<BenchNodes> {
+/** N prepared nodes: booted (from `image` when given), apt pointed at the local repository, inventory written. */
+export async function startBenchNodes(n: number, options: { repo: RepoServer; workDir: string; log: (m: string) => void; timeoutMs?: number; image?: string }): Promise<BenchNodes> {
   const set = await startRawNodes(n, options);
   let gateway = '';
   const destroy = async () => {

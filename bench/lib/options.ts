@@ -22,8 +22,12 @@ export const USAGE = `Usage: node --import tsx bench/run.ts [options]
   --out bench/results      where <YYYY-MM-DD>.md and .json are written
   --timeout 1800           seconds any one command may take
   --converge-forks 20      forks of the untimed converge of the warm/check nodes (at most N)
+  --clone-from 50          warm/check node sets of at least this N boot from an image of one
+                           node converged by the first tool, then every tool converges them
+                           (untimed) as usual; 0: every set converges from scratch
   --no-end-state           do not compare the end states of cold runs
-  --tiny                   CI: N=2, one run, all phases, capstan and ansible-pipelining;
+  --tiny                   CI: N=2, one run, all phases, capstan and ansible-pipelining,
+                           warm/check nodes cloned (--clone-from 2);
                            exit 0 only when every command succeeded and the end states match
 `;
 
@@ -34,6 +38,12 @@ function list(value: string): string[] {
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} wants a whole number of at least 1, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+function wholeNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} wants a whole number (0 or more), not ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -67,6 +77,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchOptions &
       out: { type: 'string' },
       timeout: { type: 'string' },
       'converge-forks': { type: 'string' },
+      'clone-from': { type: 'string' },
       'no-end-state': { type: 'boolean', default: false },
       tiny: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -93,7 +104,13 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchOptions &
     timeoutS: values.timeout ? positiveInt(values.timeout, '--timeout') : tiny ? 600 : 1800,
     endState: !(values['no-end-state'] ?? false),
     convergeForks: values['converge-forks'] ? positiveInt(values['converge-forks'], '--converge-forks') : 20,
+    cloneFrom: values['clone-from'] !== undefined ? wholeNumber(values['clone-from'], '--clone-from') : tiny ? 2 : 50,
   };
+}
+
+/** True when the warm/check nodes at node count n boot from an image of one converged node. */
+export function clonedAt(options: Pick<BenchOptions, 'cloneFrom'>, n: number): boolean {
+  return options.cloneFrom > 0 && n >= options.cloneFrom;
 }
 
 /** The tools that run at node count n (Ansible stops at ansibleMaxNodes). */

@@ -15,6 +15,8 @@ export interface SettleRun {
   tool: Tool;
   /** Tools that had converged these nodes before this run. */
   after: Tool[];
+  /** The nodes are clones of one node this tool converged (see seed-image.ts). */
+  clonedFrom?: Tool;
   changed?: number;
   error?: string;
 }

@@ -12,7 +12,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { analysisLines } from './analysis.ts';
 import { describeDifference } from './endstate-diff.ts';
-import { failedMeasurements, type BenchReport } from './report.ts';
+import { failedMeasurements, type BenchReport, type SettleRun } from './report.ts';
 import { curveSvg } from './curve.ts';
 import { descriptorTable, nodeCpuTable, reportedTable, resourceTable, wallTable } from './report-tables.ts';
 import { markdownTable } from './table.ts';
@@ -46,7 +46,10 @@ function method(r: BenchReport): string[] {
     `- Capstan: \`capstan run ${o.capstanPlaybook} --forks N --json\`. Ansible: \`ansible-playbook ${o.ansiblePlaybook}\` with ANSIBLE_CONFIG=${o.ansibleConfig} and ANSIBLE_FORKS=N; ` +
       '`ansible-pipelining` adds ANSIBLE_PIPELINING=True, `ansible-mitogen` ANSIBLE_STRATEGY=mitogen_linear from Debian\'s ansible-mitogen.',
     `- Phases: cold = fresh nodes (a new node set for every run; booting is not measured); warm = converged nodes, nothing to change; check = converged nodes, \`--check\`. ` +
-      'Warm and check share one node set per N, converged once by each tool (untimed) before the timed runs.',
+      'Warm and check share one node set per N, converged once by each tool (untimed) before the timed runs.' +
+      (o.cloneFrom > 0 && r.settles.some((st) => st.clonedFrom)
+        ? ` From N=${o.cloneFrom} on, that set boots as clones of one node converged by ${r.settles.find((st) => st.clonedFrom)?.clonedFrom} and committed as an image without its identity (SSH host keys, machine id, run state, journal), then is converged by each tool as usual: a first converge of every node from scratch would take most of an hour on a small machine. A file the workload generates once (its secret) is then the same on every node of the set.`
+        : ''),
     `- ${o.runs} run(s) per cell, the tools interleaved (A B A B …) so that drift hits all; ratios pair run i of one tool with run i of the other.`,
     `- The floor: the same N hosts each answering one batched probe (20 trivial commands joined into one) over one OpenSSH connection, all in parallel.`,
     `- Before every measured command the harness waits (up to 20 s) until the nodes are quiet (below 1 % of a core each over half a second), so that the previous command's teardown (sessions closing, remote interpreters exiting) is not counted in the next one.`,
@@ -75,7 +78,8 @@ function endStateSection(r: BenchReport): string[] {
 
 function settleSection(r: BenchReport): string[] {
   if (r.settles.length === 0) return [];
-  const rows = r.settles.map((st) => [String(st.n), st.tool, st.after.join(', ') || '(fresh nodes)', st.changed === undefined ? '?' : String(st.changed), st.error ?? '']);
+  const before = (st: SettleRun) => st.after.join(', ') || (st.clonedFrom ? `(clones of a node ${st.clonedFrom} converged)` : '(fresh nodes)');
+  const rows = r.settles.map((st) => [String(st.n), st.tool, before(st), st.changed === undefined ? '?' : String(st.changed), st.error ?? '']);
   return ['## Converging the warm/check nodes (untimed)', '', 'A tool that changes things on nodes another tool converged does not reach the same state.', '', markdownTable(['N', 'tool', 'after', 'changes', 'error'], rows)];
 }
 

@@ -71,4 +71,9 @@ export interface BenchOptions {
    * first converges at once on a small machine starve every node and the controller alike.
    */
   convergeForks: number;
+  /**
+   * Warm/check node sets of at least this N (0: none) boot from an image of one node the
+   * first tool converged (see seed-image.ts): 200 first converges take most of an hour here.
+   */
+  cloneFrom: number;
 }

@@ -19,7 +19,7 @@ import { DiffTally, describeDifference, diffEndStates } from '../../bench/lib/en
 import { FLOOR_PROBES, floorScript } from '../../bench/lib/floor.ts';
 import { parseGnuTime, timeArgv } from '../../bench/lib/gnu-time.ts';
 import { parseProcStat, parseVmHwm } from '../../bench/lib/leftovers.ts';
-import { parseBenchArgs, toolsAt } from '../../bench/lib/options.ts';
+import { clonedAt, parseBenchArgs, toolsAt } from '../../bench/lib/options.ts';
 import { allGood, type BenchReport } from '../../bench/lib/report.ts';
 import { wallTable, reportedTable } from '../../bench/lib/report-tables.ts';
 import { renderMarkdown, resultsBase, writeResults } from '../../bench/lib/results.ts';
@@ -150,6 +150,16 @@ describe('options', () => {
     assert.equal(parseBenchArgs([], '/r').convergeForks, 20);
     assert.equal(parseBenchArgs(['--converge-forks', '50'], '/r').convergeForks, 50);
     assert.throws(() => parseBenchArgs(['--converge-forks', '0'], '/r'), /at least 1/);
+  });
+
+  it('clones one converged node for warm/check sets from N=50 (--tiny: from its N=2), or never with --clone-from 0', () => {
+    const o = parseBenchArgs([], '/r');
+    assert.deepEqual([1, 20, 49, 50, 200].map((n) => clonedAt(o, n)), [false, false, false, true, true]);
+    assert.equal(clonedAt(parseBenchArgs(['--tiny'], '/r'), 2), true);
+    const never = parseBenchArgs(['--clone-from', '0'], '/r');
+    assert.deepEqual([1, 200].map((n) => clonedAt(never, n)), [false, false]);
+    assert.equal(clonedAt(parseBenchArgs(['--clone-from', '100'], '/r'), 99), false);
+    assert.throws(() => parseBenchArgs(['--clone-from', 'some'], '/r'), /whole number \(0 or more\)/);
   });
 
   it('leaves Ansible out above --ansible-max-nodes', () => {
