@@ -59,7 +59,7 @@ function ssh<T>(y: Argv<T>) {
   return y
     .option('host-key-policy', { type: 'string', requiresArg: true, choices: ['strict', 'accept-new'], describe: 'unknown host keys: refuse (strict, default) or trust and record' })
     .option('known-hosts', { type: 'string', requiresArg: true, coerce: filePath('--known-hosts'), describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
-    .option('connect-timeout', { requiresArg: true, coerce: seconds('--connect-timeout'), describe: 'seconds to connect and authenticate' })
+    .option('connect-timeout', { requiresArg: true, coerce: seconds('--connect-timeout'), describe: 'seconds for a host to answer: TCP connect and its SSH banner (the handshake after it gets 120 s)' })
     .option('ssh-max-channels', { requiresArg: true, coerce: optionalWholeNumber('--ssh-max-channels', 2, 100), describe: 'SSH channels open at once per host, at most sshd\'s MaxSessions (default 8; inventory: capstan_ssh_max_channels)' });
 }
 

@@ -52,8 +52,33 @@ describe('ssh connect', { skip: requires(...SSHD_NEEDS, TOOLS.sshAgent) }, () =>
     const t0 = Date.now();
     const e = await failure(new SshConnector(sshd.host({ port: silent.port }, { connectTimeoutMs: 500 })).connect());
     assert.equal(e.reason, 'timeout');
+    assert.match(e.message, /no SSH answer from .* within 500 ms/);
     assert.ok(Date.now() - t0 < 2_500, `took ${Date.now() - t0} ms`);
     await silent.close();
+  });
+
+  it('waits past the connect timeout for a server that has answered and is slow to finish the handshake (a loaded machine)', async () => {
+    const slow = await startProxy(sshd.port, { slowAfterFirstMs: 400 });
+    const kh = join(sshd.dir, 'kh-slow');
+    writeFileSync(kh, `[127.0.0.1]:${slow.port} ${sshd.hostKeyPub.ed25519}\n`);
+    const t0 = Date.now();
+    const c = new SshConnector(sshd.host({ port: slow.port }, { connectTimeoutMs: 300, connectRetries: 0, knownHostsPath: kh }));
+    await c.connect();
+    const took = Date.now() - t0;
+    await c.close();
+    await slow.close();
+    assert.ok(took > 300, `the handshake took ${took} ms, longer than the connect timeout`);
+  });
+
+  it('reports "timeout" after the handshake timeout when a server answers and then stalls', async () => {
+    const stalled = await startSilentServer(undefined, 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+    const t0 = Date.now();
+    const e = await failure(new SshConnector(sshd.host({ port: stalled.port }, { connectTimeoutMs: 300, handshakeTimeoutMs: 900, connectRetries: 0 })).connect());
+    const took = Date.now() - t0;
+    await stalled.close();
+    assert.equal(e.reason, 'timeout', e.message);
+    assert.match(e.message, /SSH handshake with .* not finished 900 ms after it answered/);
+    assert.ok(took >= 900 && took < 3_000, `took ${took} ms`);
   });
 
   it('fails at once as "protocol", quoting what answered, when the server speaks another protocol (a web server on port 22)', async () => {

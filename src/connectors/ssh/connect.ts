@@ -165,7 +165,7 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
     username: auth.username,
     authHandler: auth.handler,
     hostVerifier: verifierFor(endpoint, options, (why) => (refusal = why)),
-    readyTimeout: options.connectTimeoutMs,
+    readyTimeout: options.connectTimeoutMs + options.handshakeTimeoutMs,
     keepaliveInterval: options.keepaliveIntervalMs,
     keepaliveCountMax: options.keepaliveCountMax,
     algorithms: { serverHostKey: [...preferred, ...HOST_KEY_ALGORITHMS.filter((a) => !preferred.includes(a))] },
@@ -182,14 +182,24 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
       client.destroy();
       reject(e);
     };
-    const guard = setTimeout(
-      () => fail(new ConnectionError(ctx.host, `no SSH session with ${where(endpoint)} within ${options.connectTimeoutMs} ms`, 'timeout')),
-      options.connectTimeoutMs + 1_000,
+    // Two bounds, as OpenSSH: the server must answer within the connect timeout; once it has,
+    // the key exchange and authentication get the handshake timeout.
+    let guard = setTimeout(
+      () => fail(new ConnectionError(ctx.host, `no SSH answer from ${where(endpoint)} within ${options.connectTimeoutMs} ms`, 'timeout')),
+      options.connectTimeoutMs,
     );
+    const answered = () => {
+      if (settled) return;
+      clearTimeout(guard);
+      guard = setTimeout(
+        () => fail(new ConnectionError(ctx.host, `SSH handshake with ${where(endpoint)} not finished ${options.handshakeTimeoutMs} ms after it answered (key exchange and authentication)`, 'timeout')),
+        options.handshakeTimeoutMs,
+      );
+    };
     const abort = () => fail(interrupted(ctx.host));
     if (ctx.signal?.aborted) return abort();
     ctx.signal?.addEventListener('abort', abort, { once: true });
-    client.on('error', (err) => fail(classify(err, ctx.host, endpoint, refusal, auth.offered, options.connectTimeoutMs)));
+    client.on('error', (err) => fail(classify(err, ctx.host, endpoint, refusal, auth.offered, options.connectTimeoutMs + options.handshakeTimeoutMs)));
     client.once('close', () => fail(new ConnectionError(ctx.host, `${where(endpoint)} closed the connection during the handshake`, 'dropped')));
     client.once('ready', () => {
       if (settled) return;
@@ -203,7 +213,10 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
       resolve(client);
     });
     client.connect(config);
-    const unwatch = watchIdentification(socketOf(client), (first) => fail(new ConnectionError(ctx.host, `${where(endpoint)} answered with something that is not SSH: ${first} (is another service listening on port ${endpoint.port}?)`, 'protocol')));
+    const sockNow = socketOf(client);
+    // Without a socket to watch (never with ssh2 today), the first bound covers the whole handshake.
+    if (!sockNow) answered();
+    const unwatch = watchIdentification(sockNow, (first) => fail(new ConnectionError(ctx.host, `${where(endpoint)} answered with something that is not SSH: ${first} (is another service listening on port ${endpoint.port}?)`, 'protocol')), answered);
   });
 }
 
@@ -219,9 +232,10 @@ const OTHER_PROTOCOL = /^(HTTP\/|<|\d{3}[ -]|\+OK|\* OK|RFB )/;
  * Watches what the server says before its SSH identification line. ssh2 accepts any text
  * before `SSH-` (RFC 4253 allows a greeting) and would wait out the whole connect timeout
  * for a web server on port 22; a first line from another protocol, or binary, fails at once
- * with the first bytes it answered, made printable. Returns a function that stops watching.
+ * with the first bytes it answered, made printable. `onSsh` hears of the identification line.
+ * Returns a function that stops watching.
  */
-export function watchIdentification(sock: Duplex | undefined, onNotSsh: (firstBytes: string) => void): () => void {
+export function watchIdentification(sock: Duplex | undefined, onNotSsh: (firstBytes: string) => void, onSsh?: () => void): () => void {
   if (!sock) return () => undefined;
   let seen = Buffer.alloc(0);
   const stop = () => void sock.off('data', onData);
@@ -230,7 +244,11 @@ export function watchIdentification(sock: Duplex | undefined, onNotSsh: (firstBy
     const text = seen.toString('latin1');
     const eol = text.indexOf('\n');
     const first = eol < 0 ? text : text.slice(0, eol);
-    if (first.startsWith('SSH-') || text.includes('\nSSH-')) return stop();
+    if (first.startsWith('SSH-') || text.includes('\nSSH-')) {
+      stop();
+      onSsh?.();
+      return;
+    }
     const binary = /[^\t\r\n\x20-\x7e]/.test(first);
     if ((eol < 0 && seen.length < 512 && !binary) || (!binary && !OTHER_PROTOCOL.test(first) && seen.length < 512)) return;
     stop();

@@ -23,8 +23,18 @@ const path = z
 
 export const sshOptionsSchema = z
   .object({
-    /** TCP connect + key exchange + authentication must finish within this. */
+    /**
+     * TCP connect and the server's SSH identification line must come within this, as with
+     * OpenSSH's ConnectTimeout: a host that is down, or is not an SSH server, is unreachable
+     * after it.
+     */
     connectTimeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * Once the server has answered, key exchange and authentication must finish within this.
+     * A live server is given longer than a silent one: two hundred logins at once on a small
+     * machine took up to a minute each.
+     */
+    handshakeTimeoutMs: z.number().int().positive().default(120_000),
     /**
      * SSH keepalive: a peer is declared dead after keepaliveIntervalMs * keepaliveCountMax
      * (a minute) without an answer. A live node on a starved machine (a hundred first converges
