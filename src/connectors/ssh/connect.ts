@@ -213,10 +213,7 @@ async function openClient(endpoint: Endpoint, ctx: ConnectContext, sock: Duplex 
       resolve(client);
     });
     client.connect(config);
-    const sockNow = socketOf(client);
-    // Without a socket to watch (never with ssh2 today), the first bound covers the whole handshake.
-    if (!sockNow) answered();
-    const unwatch = watchIdentification(sockNow, (first) => fail(new ConnectionError(ctx.host, `${where(endpoint)} answered with something that is not SSH: ${first} (is another service listening on port ${endpoint.port}?)`, 'protocol')), answered);
+    const unwatch = watchIdentification(socketOf(client), (first) => fail(new ConnectionError(ctx.host, `${where(endpoint)} answered with something that is not SSH: ${first} (is another service listening on port ${endpoint.port}?)`, 'protocol')), answered);
   });
 }
 
